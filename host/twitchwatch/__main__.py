@@ -1,0 +1,3 @@
+from twitchwatch.cli import main
+
+raise SystemExit(main())

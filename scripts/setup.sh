@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Set up twitchwatch from a fresh clone: a .venv at the repo root with the package installed.
+#   scripts/setup.sh          runtime only (enough for `twitchwatch demo`)
+#   scripts/setup.sh --test   also the test tools: ARM toolchain, QEMU and Chromium from Debian,
+#                             pytest/hypothesis/playwright/bumble from PyPI, NeuroKit2 for bench
+# Idempotent: re-running only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "setup: apt-get install ${missing[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+if [ $want_test -eq 1 ]; then
+    apt_install make gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PY" -m venv .venv
+    .venv/bin/python -m pip install -q --upgrade pip >&2
+fi
+stamp=".venv/.twitchwatch-installed$([ $want_test -eq 1 ] && echo -test)"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    extras=""
+    [ $want_test -eq 1 ] && extras="[test,bench]"
+    .venv/bin/python -m pip install -q -e ".${extras}" >&2
+    touch "$stamp"
+fi
