@@ -1,0 +1,99 @@
+"""EDF / EDF+ files (via edfio), streamed one slice at a time.
+
+Signals are mapped by physical dimension and label:
+- acceleration: unit ``g``, ``mg`` or ``m/s^2`` (``m/s2``, ``m/s**2``); converted to g;
+  at most 3 such signals, all at one rate, named by their labels;
+- EMG: a voltage unit (``uV``, ``mV``, ``V``) whose label does not say ECG/EEG/EOG; converted to
+  microvolts; at most 2, one rate;
+- anything else (annotations channel, temperature, ...) is ignored.
+EDF+ annotations become :class:`~twitchwatch.model.Annotation` s. A discontinuous EDF+D file is
+refused (its data records are not contiguous in time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from twitchwatch.errors import ConfigError, FileFormatError
+from twitchwatch.model import Annotation, Chunk, DeviceInfo, StreamInfo
+
+from .base import STANDARD_GRAVITY_M_S2, FileSource, resolve_placement
+
+G_PER_UNIT = {"g": 1.0, "mg": 1e-3, "m/s^2": 1 / STANDARD_GRAVITY_M_S2, "m/s2": 1 / STANDARD_GRAVITY_M_S2,
+              "m/s**2": 1 / STANDARD_GRAVITY_M_S2, "m/s²": 1 / STANDARD_GRAVITY_M_S2}
+UV_PER_UNIT = {"uv": 1.0, "µv": 1.0, "μv": 1.0, "mv": 1e3, "v": 1e6}
+NOT_EMG = ("ecg", "ekg", "eeg", "eog")
+
+
+class EdfSource(FileSource):
+    def __init__(self, path: Path, placement: str | None = None):
+        import edfio
+
+        self.path = Path(path)
+        self.format = "edf"
+        try:
+            self._edf = edfio.read_edf(self.path, lazy_load_data=True)
+        except FileNotFoundError:
+            raise FileFormatError(f"{self.path}: no such file") from None
+        except Exception as exc:  # edfio raises ValueError/IndexError/... on corrupt headers
+            raise FileFormatError(f"{self.path}: not a readable EDF file ({type(exc).__name__}: {exc})") from None
+        edf = self._edf
+        if not edf.is_continuous:
+            raise FileFormatError(f"{self.path}: discontinuous EDF+D is not supported")
+        accel, emg = [], []
+        for i, sig in enumerate(edf.signals):
+            unit = sig.physical_dimension.strip()
+            label = sig.label.strip()
+            if unit.lower() in G_PER_UNIT or unit in G_PER_UNIT:
+                accel.append((i, G_PER_UNIT.get(unit, G_PER_UNIT.get(unit.lower())), label))
+            elif unit.lower() in UV_PER_UNIT and not any(k in label.lower() for k in NOT_EMG):
+                emg.append((i, UV_PER_UNIT[unit.lower()], label))
+        if not accel and not emg:
+            raise FileFormatError(f"{self.path}: no acceleration (g, mg, m/s^2) or EMG (uV, mV) signal")
+        streams = []
+        self._groups = []
+        for kind, group, limit in (("accel", accel, 3), ("emg", emg, 2)):
+            if not group:
+                continue
+            group = group[:limit]
+            rates = {edf.signals[i].sampling_frequency for i, _, _ in group}
+            if len(rates) != 1:
+                raise FileFormatError(f"{self.path}: {kind} signals at different rates {sorted(rates)}")
+            rate = float(rates.pop())
+            scale = np.array([f for _, f, _ in group])
+            rng = max(max(abs(edf.signals[i].physical_min), abs(edf.signals[i].physical_max)) * f
+                      for i, f, _ in group)
+            streams.append(StreamInfo(kind, rate, len(group), float(rng), 0.0, tuple(lbl for _, _, lbl in group)))
+            self._groups.append((kind, rate, [i for i, _, _ in group], scale))
+        self.device_info = DeviceInfo(f"edf:{self.path.stem}", "", 0, resolve_placement("foot", placement),
+                                      tuple(streams), f"file:{self.path}")
+        self.annotations = tuple(Annotation(float(a.onset), float(a.duration or 0.0), a.text)
+                                 for a in edf.annotations)
+        self._duration = float(edf.duration)
+
+    @property
+    def duration_s(self) -> float:
+        return self._duration
+
+    def items(self, block_s: float = 10.0) -> Iterator[Chunk]:
+        if not block_s > 0:
+            raise ConfigError(f"block_s must be > 0 s, got {block_s}")
+        t = 0.0
+        while t < self._duration - 1e-9:
+            stop = min(self._duration, t + block_s)
+            for kind, rate, idx, scale in self._groups:
+                # sample-exact slice boundaries so consecutive chunks tile the signal
+                a, b = int(round(t * rate)), int(round(stop * rate))
+                if b <= a:
+                    continue
+                try:
+                    cols = [self._edf.signals[i].get_data_slice(a / rate, b / rate) for i in idx]
+                except Exception as exc:
+                    raise FileFormatError(f"{self.path}: cannot read samples at {t:.1f} s ({exc}); truncated?") from None
+                block = np.stack(cols, axis=1) * scale
+                block.setflags(write=False)
+                yield Chunk(kind, a / rate, rate, block)
+            t = stop

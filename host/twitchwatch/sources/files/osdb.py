@@ -1,0 +1,248 @@
+"""Open Seizure Database JSON (OpenSeizureDetector project, github.com/OpenSeizureDetector/
+OpenSeizureDatabase; CC BY 4.0 with a publish-a-comparison condition, see OSDB_LICENCE.txt).
+
+A file holds one event (an object) or a list of events. Each event has ``dataTime`` (the event's
+reference time), ``type``/``subType``, ``seizureTimes`` = [start, end] in seconds relative to
+``dataTime``, and ``datapoints``: each datapoint is 5 s of watch data, ``rawData`` = 125
+acceleration magnitudes [milli-g] at ``sampleFreq`` (25 Hz), and, when the watch sent it,
+``rawData3D`` = 375 interleaved x, y, z values [milli-g].
+
+How the datapoints are laid on a clock (their timestamps have 1 s resolution and jitter by +-1 s):
+- a datapoint's ``dataTime`` is taken as the END of its samples (the watch sends a block when it is
+  full), so its nominal start is ``dataTime - 125 / sampleFreq``;
+- sorted by time, a datapoint whose nominal start is within :data:`JOIN_TOLERANCE_S` of where the
+  previous one ended is placed right after it (contiguous samples);
+- a later nominal start leaves a gap, reported as ``Fault("gap")``;
+- an earlier one (more than :data:`DUPLICATE_OVERLAP_S` before the previous end) repeats a block
+  already placed and is dropped (counted in ``dropped_datapoints``; an exact repeat or a copy of
+  the same block in other units, seen in this database).
+- Some datapoints hold magnitudes in m/s^2 (median ~9.8) instead of milli-g; they are converted
+  (x 1000 / 9.80665) and counted in ``converted_datapoints``. Datapoints are ordered so that, at
+  equal times, the milli-g one is kept.
+- 3-axis data is used only when every datapoint of the event has a non-zero ``rawData3D`` whose
+  magnitude matches ``rawData``; otherwise the stream is the magnitude, one channel.
+
+Per event (:meth:`cases`) the clock starts at the event's first sample; the whole file is one
+stream on the real clock (seconds since the earliest sample in the file), events separated by gaps.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from twitchwatch.errors import FileFormatError
+from twitchwatch.model import Annotation, DeviceInfo, Fault
+
+from .base import STANDARD_GRAVITY_M_S2, ArraySource, Case, Segment, accel_stream, resolve_placement
+
+MG_PER_G = 1000.0
+#: Timestamps have 1 s resolution and +-1 s jitter (measured: steps of 4, 5, 6 s between 5 s
+#: blocks); a block starting within 2.5 s (half a block) of the previous end is contiguous.
+JOIN_TOLERANCE_S = 2.5
+#: A block starting more than 4 s before the previous block's end repeats one already placed.
+DUPLICATE_OVERLAP_S = 4.0
+#: A datapoint whose median magnitude is below 100 (0.1 g if milli-g) is in m/s^2 (a worn watch
+#: always sees ~1 g of gravity in milli-g, i.e. ~1000).
+MS2_MEDIAN_LIMIT = 100.0
+#: rawData3D magnitude must match rawData within 2 % to be trusted.
+MAG_MATCH_REL = 0.02
+#: Datapoint times count as regular when this fraction of steps is within this many s of the median.
+REGULAR_FRACTION = 0.75
+REGULAR_STEP_TOL_S = 1.0
+TIME_FORMATS = ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ", "%d-%m-%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S")
+
+
+def parse_time(text: str, where: str) -> float:
+    """Unix seconds (UTC) from the formats OSDB uses."""
+    for fmt in TIME_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc).timestamp()
+        except (TypeError, ValueError):
+            continue
+    raise FileFormatError(f"{where}: unreadable dataTime {text!r}")
+
+
+@dataclass
+class PlacedEvent:
+    event: dict
+    t_ref_unix: float
+    blocks: list[tuple[float, np.ndarray]]  # (start unix s, samples (n, ch) in g)
+    rate_hz: float
+    three_d: bool
+    gaps: list[tuple[float, float]]
+    dropped: int
+    converted: int
+
+
+def _block_values(dp: dict, where: str, rate: float, three_d: bool) -> tuple[np.ndarray, bool]:
+    mag = np.asarray(dp.get("rawData", ()), dtype=np.float64)
+    if mag.ndim != 1 or mag.size == 0:
+        raise FileFormatError(f"{where}: datapoint {dp.get('id')} has no rawData")
+    in_ms2 = bool(np.median(mag) < MS2_MEDIAN_LIMIT)
+    factor = (MG_PER_G / STANDARD_GRAVITY_M_S2 if in_ms2 else 1.0) / MG_PER_G  # -> g
+    if three_d:
+        xyz = np.asarray(dp["rawData3D"], dtype=np.float64).reshape(-1, 3)
+        return xyz * factor, in_ms2
+    return (mag * factor)[:, None], in_ms2
+
+
+def _has_good_3d(dp: dict) -> bool:
+    raw3 = dp.get("rawData3D")
+    mag = np.asarray(dp.get("rawData", ()), dtype=np.float64)
+    if not raw3 or len(raw3) != 3 * mag.size:
+        return False
+    m3 = np.linalg.norm(np.asarray(raw3, dtype=np.float64).reshape(-1, 3), axis=1)
+    return bool(np.all(np.abs(m3 - mag) <= MAG_MATCH_REL * np.maximum(np.abs(mag), 1.0)))
+
+
+def place_event(event: dict, where: str, force_magnitude: bool = False) -> PlacedEvent:
+    dps = event.get("datapoints")
+    if not isinstance(dps, list) or not dps:
+        raise FileFormatError(f"{where}: event {event.get('id')} has no datapoints")
+    t_ref = parse_time(event.get("dataTime"), where)
+    rate = event_rate(event, dps, where)
+    three_d = not force_magnitude and all(_has_good_3d(dp) for dp in dps)
+    keyed = []
+    for dp in dps:
+        values, in_ms2 = _block_values(dp, where, rate, three_d)
+        end = parse_time(dp.get("dataTime"), where)
+        keyed.append((end - values.shape[0] / rate, in_ms2, dp.get("id", 0), values))
+    keyed.sort(key=lambda k: (k[0], k[1], k[2]))
+    blocks, gaps = [], []
+    dropped = converted = 0
+    cursor = None
+    for start, in_ms2, _, values in keyed:
+        if cursor is not None and start < cursor - DUPLICATE_OVERLAP_S:
+            dropped += 1
+            continue
+        if cursor is not None and start > cursor + JOIN_TOLERANCE_S:
+            gaps.append((cursor, start))
+            place = start
+        else:
+            place = start if cursor is None else cursor
+        converted += in_ms2
+        blocks.append((place, values))
+        cursor = place + values.shape[0] / rate
+    return PlacedEvent(event, t_ref, blocks, rate, three_d, gaps, dropped, converted)
+
+
+def event_rate(event: dict, dps: list[dict], where: str) -> float:
+    """Sampling rate of an event, Hz, from the file.
+
+    ``sampleFreq`` is used unless the datapoints arrive regularly (>= 75 % of the steps between
+    datapoint times within 1 s of their median) at a spacing that contradicts it by more than 10 %:
+    then samples per datapoint / median step is the rate. Event 1046 of testDataVisualisation.json
+    says 49 Hz while its 125-sample datapoints arrive every 5 s: there the timing (25 Hz) wins.
+    Events with missing datapoints (irregular steps) keep their stated rate.
+    """
+    sizes = {len(dp.get("rawData") or ()) for dp in dps}
+    if len(sizes) != 1 or 0 in sizes:
+        raise FileFormatError(f"{where}: event {event.get('id')} has datapoints of different lengths {sorted(sizes)}")
+    n = sizes.pop()
+    times = np.sort([parse_time(dp.get("dataTime"), where) for dp in dps])
+    steps = np.diff(times)
+    steps = steps[steps > 0]
+    stated = {dp.get("sampleFreq", event.get("sampleFreq")) for dp in dps} - {None}
+    if steps.size == 0:
+        if len(stated) == 1:
+            return float(stated.pop())
+        raise FileFormatError(f"{where}: event {event.get('id')}: rate unknown (one datapoint, no sampleFreq)")
+    median_step = float(np.median(steps))
+    timed = n / median_step
+    regular = np.mean(np.abs(steps - median_step) <= REGULAR_STEP_TOL_S) >= REGULAR_FRACTION
+    if len(stated) == 1:
+        claimed = float(stated.pop())
+        if abs(claimed - timed) <= 0.1 * timed or not regular:
+            return claimed
+        return timed
+    if not regular:
+        raise FileFormatError(f"{where}: event {event.get('id')}: no sampleFreq and irregular datapoint times")
+    return timed
+
+
+def _seizure_times(event: dict) -> tuple[float, float] | None:
+    st = event.get("seizureTimes")
+    if isinstance(st, list) and len(st) == 2 and all(isinstance(v, (int, float)) for v in st):
+        return float(st[0]), float(st[1])
+    return None
+
+
+def subtype_of(event: dict) -> str:
+    sub = event.get("subType")
+    return sub if isinstance(sub, str) and sub and sub.lower() != "null" else "unspecified"
+
+
+def _event_source(path: Path, placed: PlacedEvent, placement: str) -> tuple[ArraySource, dict]:
+    ev = placed.event
+    origin = placed.blocks[0][0]
+    ch = 3 if placed.three_d else 1
+    names = ("x", "y", "z") if placed.three_d else ("magnitude",)
+    info = DeviceInfo(f"osdb:user{ev.get('userId')}", str(ev.get("watchSdVersion", "")), 0, placement,
+                      (accel_stream(placed.rate_hz, ch, names),), f"file:{path}#event{ev.get('id')}")
+    segments = [Segment("accel", s - origin, placed.rate_hz, v) for s, v in placed.blocks]
+    faults = tuple(Fault("gap", a - origin, b - origin, "accel", "missing OSDB datapoints") for a, b in placed.gaps)
+    sz = _seizure_times(ev)
+    annotations = []
+    meta = {"event_id": ev.get("id"), "user_id": ev.get("userId"), "type": ev.get("type"),
+            "subtype": subtype_of(ev), "seizure": None, "dropped_datapoints": placed.dropped,
+            "converted_datapoints": placed.converted, "three_axis": placed.three_d,
+            "ref_offset_s": placed.t_ref_unix - origin}
+    if sz is not None:
+        onset = placed.t_ref_unix + sz[0] - origin
+        meta["seizure"] = (onset, placed.t_ref_unix + sz[1] - origin)
+        annotations.append(Annotation(onset, sz[1] - sz[0], f"{str(ev.get('type', 'event')).lower()}:{subtype_of(ev)}"))
+    return ArraySource(path, "osdb", info, segments, tuple(annotations), faults), meta
+
+
+def read_osdb(path: Path, placement: str | None = None) -> ArraySource:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except OSError as exc:
+        raise FileFormatError(f"{path}: cannot open ({exc.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FileFormatError(f"{path}: not valid JSON ({exc}); truncated?") from None
+    events = data if isinstance(data, list) else [data]
+    if not events or not all(isinstance(e, dict) and "datapoints" in e for e in events):
+        raise FileFormatError(f"{path}: not Open Seizure Database JSON (events need 'datapoints')")
+    place = resolve_placement("wrist", placement)
+    placed_each = [place_event(e, str(path)) for e in events]
+    cases = []
+    for p in placed_each:
+        src, meta = _event_source(path, p, place)
+        cases.append(Case(f"event{p.event.get('id')}", meta["subtype"], src, meta))
+    # The joined stream needs one channel layout: 3 axes only if every event has them.
+    all_3d = all(p.three_d for p in placed_each)
+    joined = placed_each if all_3d else [place_event(e, str(path), force_magnitude=True) for e in events]
+    order = sorted(range(len(joined)), key=lambda i: joined[i].blocks[0][0])
+    origin = min(p.blocks[0][0] for p in joined)
+    rate = joined[0].rate_hz
+    if any(p.rate_hz != rate for p in joined):
+        raise FileFormatError(f"{path}: events at different sample rates cannot be joined")
+    segments, faults, annotations = [], [], []
+    cursor = None
+    for i in order:
+        p = joined[i]
+        ev_start, ev_end = p.blocks[0][0], p.blocks[-1][0] + p.blocks[-1][1].shape[0] / rate
+        if cursor is not None and ev_start < cursor:
+            continue  # an event overlapping an earlier one on the real clock would repeat samples
+        if cursor is not None and ev_start > cursor:
+            faults.append(Fault("gap", cursor - origin, ev_start - origin, "accel", "between OSDB events"))
+        segments += [Segment("accel", s - origin, rate, v) for s, v in p.blocks]
+        faults += [Fault("gap", a - origin, b - origin, "accel", "missing OSDB datapoints") for a, b in p.gaps]
+        ev = p.event
+        annotations.append(Annotation(ev_start - origin, ev_end - ev_start, f"event:{ev.get('id')}"))
+        sz = _seizure_times(ev)
+        if sz is not None:
+            annotations.append(Annotation(p.t_ref_unix + sz[0] - origin, sz[1] - sz[0],
+                                          f"{str(ev.get('type', 'event')).lower()}:{subtype_of(ev)}"))
+        cursor = ev_end
+    ch = 3 if all_3d else 1
+    info = DeviceInfo("osdb", "", 0, place,
+                      (accel_stream(rate, ch, ("x", "y", "z") if all_3d else ("magnitude",)),), f"file:{path}")
+    return ArraySource(path, "osdb", info, segments, tuple(annotations), tuple(faults), tuple(cases))
