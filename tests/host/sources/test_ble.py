@@ -1,0 +1,252 @@
+"""BLE source end to end: the unmodified bleak BlueZ backend against a fake org.bluez on a private
+D-Bus (tests/host/sources/blefake), with a virtual sensor speaking protocol v1.
+
+What is real here: bleak (scanner, client, its BlueZ D-Bus manager and signal handling), dbus-fast,
+a dbus-daemon and its socket, the protocol codec, DeviceStream and BleSource. What is fake: BlueZ
+itself (the object tree and its state machine, see blefake/fake_bluez.py) and the radio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from blefake.ble_sensor_app import SensorFirmware  # noqa: E402
+from blefake.fake_bluez import FakePeripheral  # noqa: E402
+from blefake.fixtures import bluez, private_bus, system_bus  # noqa: E402, F401 (fixtures)
+
+from twitchwatch.errors import DeviceError  # noqa: E402
+from twitchwatch.model import Chunk, DeviceInfo, Fault  # noqa: E402
+from twitchwatch.protocol import CommandCode  # noqa: E402
+from twitchwatch.sources import ble  # noqa: E402
+from twitchwatch.sources.ble import (  # noqa: E402
+    COMMAND_CHAR_UUID,
+    DEFAULT_NAME,
+    PROTOCOL_SERVICE_UUID,
+    STREAM_CHAR_UUID,
+    BleSource,
+)
+
+SENSOR_ADDRESS = "F0:0D:BE:EF:00:01"
+OTHER_SERVICE = "0000180d-0000-1000-8000-00805f9b34fb"  # heart rate: some other wearable
+STEP_TIMEOUT_S = 10.0  # generous bound on any single wait; the tests finish in a few seconds
+
+
+def add_sensor(fake, *, speed: float = 4.0, seed: int = 1, mtu: int = 247, address: str = SENSOR_ADDRESS,
+               name: str = DEFAULT_NAME) -> FakePeripheral:
+    app = SensorFirmware(speed=speed, seed=seed)
+    return fake.add_peripheral(
+        FakePeripheral(address, name, PROTOCOL_SERVICE_UUID, STREAM_CHAR_UUID, COMMAND_CHAR_UUID, app,
+                       mtu=mtu, seed=seed)
+    )
+
+
+def add_other_wearable(fake) -> FakePeripheral:
+    app = SensorFirmware(speed=1.0)
+    return fake.add_peripheral(
+        FakePeripheral("12:34:56:78:9A:BC", "hr-strap", OTHER_SERVICE, "00002a37-0000-1000-8000-00805f9b34fb",
+                       None, app, rssi=-80)
+    )
+
+
+async def next_item(agen):
+    return await asyncio.wait_for(anext(agen), STEP_TIMEOUT_S)
+
+
+async def take_until(agen, done, items=None):
+    """Pull items until ``done(items)``; bounded by STEP_TIMEOUT_S per item."""
+    items = [] if items is None else items
+    while not done(items):
+        items.append(await next_item(agen))
+    return items
+
+
+def chunks(items, kind=None):
+    return [i for i in items if isinstance(i, Chunk) and (kind is None or i.stream == kind)]
+
+
+def assert_samples_are_what_was_sent(items, app: SensorFirmware, info: DeviceInfo):
+    """Every chunk holds exactly the counts the device made for its sequence numbers, scaled."""
+    for c in chunks(items):
+        made = np.concatenate([app.made[c.stream][s] for s in range(c.seq_first, c.seq_last + 1)])
+        np.testing.assert_array_equal(c.counts, made)
+        np.testing.assert_allclose(c.samples, made * info.stream(c.stream).scale)
+        assert c.rate_hz == info.stream(c.stream).rate_hz
+
+
+def test_gatt_uuids_are_the_ones_in_protocol_md(repo_root):
+    text = (repo_root / "firmware" / "PROTOCOL.md").read_text()
+    section = text[text.index("## 4. BLE GATT"):]
+    uuids = re.findall(r"`([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})`", section)
+    assert uuids[:3] == [PROTOCOL_SERVICE_UUID, STREAM_CHAR_UUID, COMMAND_CHAR_UUID]
+    assert f"Advertised local name: `{DEFAULT_NAME}`" in section
+
+
+async def test_scan_lists_sensors_by_service_uuid(bluez):
+    add_sensor(bluez)
+    add_other_wearable(bluez)
+    found = await ble.ascan(timeout_s=0.4)
+    assert [(d.address, d.name) for d in found] == [(SENSOR_ADDRESS, DEFAULT_NAME)]
+    assert -70 <= found[0].rssi <= -50
+    everything = await ble.ascan(timeout_s=0.4, service_uuid=None)
+    assert {d.name for d in everything} == {DEFAULT_NAME, "hr-strap"}
+    assert everything[0].rssi >= everything[1].rssi  # strongest first
+    adapter = bluez.adapters["/org/bluez/hci0"]
+    assert adapter.calls.count("StartDiscovery") == 2 and adapter.calls.count("StopDiscovery") == 2
+    assert not adapter.discovering
+
+
+async def test_stream_by_name_delivers_device_info_then_the_samples_sent(bluez):
+    p = add_sensor(bluez, speed=4.0)
+    add_other_wearable(bluez)
+    src = BleSource(name=DEFAULT_NAME, scan_timeout_s=3.0)
+    agen = aiter(src)
+    try:
+        first = await next_item(agen)
+        assert first["type"] == "connection" and first["state"] == "connected"
+        info = await next_item(agen)
+        assert isinstance(info, DeviceInfo)
+        assert info.device_id == p.app.device_id and info.source == f"ble:{DEFAULT_NAME}"
+        assert [s.kind for s in info.streams] == ["accel", "emg"]
+        items = await take_until(agen, lambda it: len(chunks(it, "accel")) >= 16 and len(chunks(it, "emg")) >= 40)
+    finally:
+        await src.aclose()
+    assert_samples_are_what_was_sent(items, p.app, info)
+    # no frame lost or mangled on a clean link: consecutive sequence numbers, no faults
+    for kind in ("accel", "emg"):
+        seqs = [c.seq_first for c in chunks(items, kind)]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    assert not [i for i in items if isinstance(i, Fault)]
+    # the stream really was cut at arbitrary points: more notifications than frames, some of
+    # them holding pieces of two frames (sizes are random up to MTU-3)
+    assert src.mtu == 247
+    assert src.notifications > len(chunks(items))
+    assert p.app.commands[0].code == CommandCode.START
+    # leaving the iteration disconnected us
+    await asyncio.wait_for(p.link_dropped.wait(), STEP_TIMEOUT_S)
+    assert "Disconnect" in p.calls
+
+
+async def test_connect_by_address_with_small_mtu(bluez):
+    p = add_sensor(bluez, mtu=23, speed=2.0)  # 20-byte notifications: every frame spans ~10
+    src = BleSource(address=SENSOR_ADDRESS.lower(), scan_timeout_s=3.0)
+    agen = aiter(src)
+    try:
+        items = await take_until(agen, lambda it: len(chunks(it, "accel")) >= 4)
+    finally:
+        await src.aclose()
+    info = next(i for i in items if isinstance(i, DeviceInfo))
+    assert info.source == f"ble:{SENSOR_ADDRESS}"
+    assert src.mtu == 23
+    assert_samples_are_what_was_sent(items, p.app, info)
+    assert max(len(w) for w in p.writes) <= 20  # commands written in MTU-3 pieces
+
+
+async def test_forced_disconnect_reconnects_with_a_gap_and_the_stream_continues(bluez):
+    p = add_sensor(bluez, speed=4.0)
+    src = BleSource(name=DEFAULT_NAME, scan_timeout_s=3.0, backoff_s=(0.1, 0.4))
+    agen = aiter(src)
+    try:
+        before = await take_until(agen, lambda it: len(chunks(it, "accel")) >= 8)
+        t_before = max(c.t_end_s for c in chunks(before))
+        # the wearer walks out of range: the link drops, the sensor stops advertising for 0.6 s
+        await p.drop_link(out_of_range_s=0.6)
+        after = await take_until(
+            agen, lambda it: any(isinstance(i, Fault) and i.kind == "gap" for i in it)
+            and len(chunks(it, "accel")) >= 12 and len(chunks(it, "emg")) >= 12
+        )
+    finally:
+        await src.aclose()
+    info = next(i for i in before if isinstance(i, DeviceInfo))
+    events = [i["state"] for i in after if isinstance(i, dict)]
+    assert events[:3] == ["disconnected", "reconnecting", "connected"]
+    lost = [i for i in after if isinstance(i, Fault) and i.kind == "signal_lost"]
+    assert len(lost) == 1 and lost[0].start_s == pytest.approx(t_before, abs=0.3)
+    # the order the pipeline needs: link events and signal_lost before any new data
+    first_chunk_after = next(k for k, i in enumerate(after) if isinstance(i, Chunk) and i.t0_s > t_before + 0.5)
+    assert after.index(lost[0]) < first_chunk_after
+    # the same session continues: no new DeviceInfo (same device), a gap per stream, then samples
+    assert not [i for i in after if isinstance(i, DeviceInfo)]
+    gaps = {f.stream: f for f in after if isinstance(f, Fault) and f.kind == "gap"}
+    assert set(gaps) == {"accel", "emg"}
+    for kind, gap in gaps.items():
+        pre = chunks(before + after[:after.index(gap)], kind)
+        post = chunks(after[after.index(gap):], kind)
+        assert gap.start_s == pytest.approx(pre[-1].t_end_s) and gap.end_s == pytest.approx(post[0].t0_s)
+        assert gap.end_s - gap.start_s > 0.6 * p.app.speed * 0.5  # at least part of the outage
+        assert post[0].seq_first > pre[-1].seq_last + 1
+    assert_samples_are_what_was_sent(before + after, p.app, info)
+    assert src.connects == 2 and src.disconnects == 1 and p.connect_count == 2
+    assert [c.code for c in p.app.commands].count(CommandCode.START) == 2
+
+
+async def test_missing_device_is_a_device_error_in_bounded_time(bluez):
+    add_other_wearable(bluez)
+    t0 = time.monotonic()
+    with pytest.raises(DeviceError, match=r"^ble:tw-nobody: not found within 0.5 s of scanning$"):
+        async for _ in BleSource(name="tw-nobody", scan_timeout_s=0.5):
+            pass
+    assert time.monotonic() - t0 < 5.0
+
+
+async def test_refused_connection_is_a_device_error(bluez):
+    p = add_sensor(bluez)
+    p.refuse_connections = True
+    with pytest.raises(DeviceError, match=r"^ble:F0:0D:BE:EF:00:01: .*connection abort"):
+        async for _ in BleSource(address=SENSOR_ADDRESS, scan_timeout_s=2.0, connect_timeout_s=3.0):
+            pass
+
+
+async def test_no_adapter_is_a_device_error(system_bus):
+    from blefake.fake_bluez import FakeBlueZ
+
+    fake = await FakeBlueZ.start()  # BlueZ runs, but there is no adapter
+    try:
+        with pytest.raises(DeviceError, match=r"^BLE scan: Bluetooth unavailable: No Bluetooth adapters found"):
+            await ble.ascan(timeout_s=0.2)
+        with pytest.raises(DeviceError, match=r"^ble:twitchwatch: Bluetooth unavailable: No Bluetooth adapters"):
+            async for _ in BleSource(name=DEFAULT_NAME, scan_timeout_s=0.2):
+                pass
+    finally:
+        await fake.stop()
+
+
+async def test_no_bluez_on_the_bus_is_a_device_error(system_bus):
+    with pytest.raises(DeviceError, match=r"BlueZ \(bluetoothd\) is not running"):
+        await ble.ascan(timeout_s=0.2)
+
+
+async def test_no_dbus_is_a_device_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path}/no-such-socket")
+    with pytest.raises(DeviceError, match=r"^BLE scan: Bluetooth unavailable: no system D-Bus"):
+        await ble.ascan(timeout_s=0.2)
+    with pytest.raises(DeviceError, match=r"^ble:AA:BB:CC:DD:EE:FF: Bluetooth unavailable: no system D-Bus"):
+        async for _ in BleSource(address="aa:bb:cc:dd:ee:ff", scan_timeout_s=0.2):
+            pass
+
+
+async def test_real_sensor(request):
+    """Hardware, opt-in: ``pytest --ble-address AA:BB:CC:DD:EE:FF tests/host/sources/test_ble.py``."""
+    address = request.config.getoption("--ble-address", default=None)
+    if not address:
+        pytest.skip("needs a real sensor: pass --ble-address ADDRESS")
+    src = BleSource(address=address, scan_timeout_s=20.0)
+    agen = aiter(src)
+    try:
+        items = await asyncio.wait_for(
+            take_until(agen, lambda it: len(chunks(it, "accel")) >= 16), 60.0
+        )
+    finally:
+        await src.aclose()
+    info = next(i for i in items if isinstance(i, DeviceInfo))
+    assert info.stream("accel") is not None
+    seqs = [c.seq_first for c in chunks(items, "accel")]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # nothing lost on a short run
