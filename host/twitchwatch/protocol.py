@@ -222,14 +222,19 @@ def crc16(data: bytes) -> int:
 def cobs_encode(data: bytes) -> bytes:
     """Consistent Overhead Byte Stuffing: the result holds no 0x00 byte (delimiters not added).
 
-    Standard COBS: each zero-free run of up to 254 bytes is prefixed by its length + 1; a run of
-    254 (code 0xFF) implies no zero after it, so data ending in such a run gets a final 0x01.
+    Standard COBS (Cheshire & Baker 1999, the Wikipedia examples): each zero-free run of up to 254
+    bytes is prefixed by its length + 1; a run of 254 (code 0xFF) implies no zero after it; data
+    that ends right after such a run gets no extra code byte.
     """
     out = []
-    for seg in bytes(data).split(b"\x00"):
+    segs = bytes(data).split(b"\x00")
+    last = len(segs) - 1
+    for k, seg in enumerate(segs):
         while len(seg) >= 254:
             out.append(b"\xff" + seg[:254])
             seg = seg[254:]
+            if not seg and k == last:
+                return b"".join(out)
         out.append(bytes((len(seg) + 1,)) + seg)
     return b"".join(out)
 
