@@ -141,6 +141,8 @@ class BleSource:
     scan_timeout_s : how long to scan for the sensor before giving up, seconds
     connect_timeout_s : how long one connection attempt may take, seconds
     backoff_s : (first, longest) wait between reconnection attempts, seconds; doubles each time
+    hello_timeout_s : how long the device may take to announce itself (HELLO) after the first
+        connection before it is declared not a twitchwatch sensor, seconds
     give_up_after_s : stop reconnecting and raise DeviceError after the link has been down this
         long, seconds; None (the default) keeps trying for as long as the source is iterated
     max_pending_notifications : bound of the notification buffer between bleak's callback and
@@ -163,6 +165,7 @@ class BleSource:
         scan_timeout_s: float = 10.0,
         connect_timeout_s: float = 20.0,
         backoff_s: tuple[float, float] = (0.5, 15.0),
+        hello_timeout_s: float = 5.0,
         give_up_after_s: float | None = None,
         max_pending_notifications: int = 8192,
     ):
@@ -179,6 +182,9 @@ class BleSource:
         self.connect_timeout_s = connect_timeout_s
         self.backoff_s = backoff_s
         self.give_up_after_s = give_up_after_s
+        self.hello_timeout_s = hello_timeout_s
+        #: the DeviceStream of the session (decoder and gap counters), once iterating
+        self.stream: DeviceStream | None = None
         self.max_pending_notifications = max_pending_notifications
         #: negotiated ATT MTU of the current link, bytes (23 until connected)
         self.mtu = 23
@@ -331,21 +337,33 @@ class BleSource:
         except Exception as exc:
             raise _device_error(self.label, exc) from None
         stream = DeviceStream(self.label)
-        last_t = 0.0  # device time of the latest item, seconds
-        hello_asked = -HELLO_REQUEST_INTERVAL_S
+        self.stream = stream
+        last_t = 0.0  # device time reached by the items so far, seconds
+        hello_asked = time.monotonic()  # START makes the device send HELLO
+        hello_deadline = hello_asked + self.hello_timeout_s
         try:
-            yield connection_event("connected", self.label, f"ATT MTU {self.mtu}")
             while True:
-                await self._wakeup.wait()
+                if stream.device_info is None:
+                    try:
+                        await asyncio.wait_for(self._wakeup.wait(), max(0.05, hello_deadline - time.monotonic()))
+                    except asyncio.TimeoutError:
+                        raise DeviceError(
+                            f"{self.label}: no twitchwatch device answered (no HELLO within "
+                            f"{self.hello_timeout_s:g} s of connecting); is this the sensor?"
+                        ) from None
+                else:
+                    await self._wakeup.wait()
                 self._wakeup.clear()
                 while self._pending:
                     for item in stream.feed(self._pending.popleft()):
+                        if stream.device_info is None:
+                            continue  # nothing before the device has said what it is
                         last_t = _item_end_s(item, last_t)
                         yield item
-                if stream.device_info is None and stream.counters["before_hello"]:
-                    # samples without a HELLO (we joined mid-stream): ask for one, now and then
+                if stream.device_info is None and not self._link_down.is_set():
+                    # samples but no HELLO (we joined mid-stream?): ask again, now and then
                     now = time.monotonic()
-                    if now - hello_asked >= HELLO_REQUEST_INTERVAL_S and not self._link_down.is_set():
+                    if now - hello_asked >= HELLO_REQUEST_INTERVAL_S:
                         hello_asked = now
                         await self._command_quietly(CommandCode.SEND_HELLO)
                 if not self._link_down.is_set():
@@ -354,11 +372,13 @@ class BleSource:
                 self.disconnects += 1
                 self._client = None
                 stream.reset_link()
+                if stream.device_info is None:
+                    raise DeviceError(f"{self.label}: disconnected before the device announced itself")
                 yield connection_event("disconnected", self.label, "BLE link lost")
                 yield Fault("signal_lost", last_t, last_t, detail=f"{self.label}: BLE link lost, reconnecting")
                 yield connection_event("reconnecting", self.label)
                 await self._reconnect()
-                yield connection_event("connected", self.label, f"reconnected, ATT MTU {self.mtu}")
+                yield connection_event("connected", self.label, f"reconnected (#{self.connects - 1}), ATT MTU {self.mtu}")
         finally:
             client, self._client = self._client, None
             if client is not None:

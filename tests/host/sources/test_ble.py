@@ -23,7 +23,7 @@ from blefake.ble_sensor_app import SensorFirmware  # noqa: E402
 from blefake.fake_bluez import FakePeripheral  # noqa: E402
 from blefake.fixtures import bluez, private_bus, system_bus  # noqa: E402, F401 (fixtures)
 
-from twitchwatch.errors import DeviceError  # noqa: E402
+from twitchwatch.errors import DeviceError, ProtocolVersionError  # noqa: E402
 from twitchwatch.model import Chunk, DeviceInfo, Fault  # noqa: E402
 from twitchwatch.protocol import CommandCode  # noqa: E402
 from twitchwatch.sources import ble  # noqa: E402
@@ -41,8 +41,8 @@ STEP_TIMEOUT_S = 10.0  # generous bound on any single wait; the tests finish in 
 
 
 def add_sensor(fake, *, speed: float = 4.0, seed: int = 1, mtu: int = 247, address: str = SENSOR_ADDRESS,
-               name: str = DEFAULT_NAME) -> FakePeripheral:
-    app = SensorFirmware(speed=speed, seed=seed)
+               name: str = DEFAULT_NAME, **firmware) -> FakePeripheral:
+    app = SensorFirmware(speed=speed, seed=seed, **firmware)
     return fake.add_peripheral(
         FakePeripheral(address, name, PROTOCOL_SERVICE_UUID, STREAM_CHAR_UUID, COMMAND_CHAR_UUID, app,
                        mtu=mtu, seed=seed)
@@ -110,8 +110,6 @@ async def test_stream_by_name_delivers_device_info_then_the_samples_sent(bluez):
     src = BleSource(name=DEFAULT_NAME, scan_timeout_s=3.0)
     agen = aiter(src)
     try:
-        first = await next_item(agen)
-        assert first["type"] == "connection" and first["state"] == "connected"
         info = await next_item(agen)
         assert isinstance(info, DeviceInfo)
         assert info.device_id == p.app.device_id and info.source == f"ble:{DEFAULT_NAME}"
@@ -186,6 +184,37 @@ async def test_forced_disconnect_reconnects_with_a_gap_and_the_stream_continues(
     assert_samples_are_what_was_sent(before + after, p.app, info)
     assert src.connects == 2 and src.disconnects == 1 and p.connect_count == 2
     assert [c.code for c in p.app.commands].count(CommandCode.START) == 2
+
+
+async def test_device_streaming_without_hello_is_asked_for_one(bluez):
+    # firmware already streaming when we connect, and its START does not send HELLO: samples
+    # cannot be scaled without it, so the source asks (SEND_HELLO) and starts at the HELLO
+    p = add_sensor(bluez, auto_stream=True, hello_on_start=False)
+    src = BleSource(name=DEFAULT_NAME, scan_timeout_s=3.0)
+    agen = aiter(src)
+    try:
+        items = await take_until(agen, lambda it: len(chunks(it, "accel")) >= 4)
+    finally:
+        await src.aclose()
+    assert isinstance(items[0], DeviceInfo)
+    assert CommandCode.SEND_HELLO in [c.code for c in p.app.commands]
+    assert src.stream.counters["before_hello"] > 0
+    assert_samples_are_what_was_sent(items, p.app, items[0])
+
+
+async def test_other_protocol_version_is_refused(bluez):
+    add_sensor(bluez, protocol_version=2)
+    with pytest.raises(ProtocolVersionError, match=r"^ble:twitchwatch: device speaks protocol version 2, this host"):
+        async for _ in BleSource(name=DEFAULT_NAME, scan_timeout_s=3.0):
+            pass
+
+
+async def test_silent_device_with_our_service_is_a_device_error(bluez):
+    p = add_sensor(bluez, answer_commands=False)
+    with pytest.raises(DeviceError, match=r"^ble:twitchwatch: no twitchwatch device answered \(no HELLO within 0.5 s"):
+        async for _ in BleSource(name=DEFAULT_NAME, scan_timeout_s=3.0, hello_timeout_s=0.5):
+            pass
+    await asyncio.wait_for(p.link_dropped.wait(), STEP_TIMEOUT_S)  # and we hung up
 
 
 async def test_missing_device_is_a_device_error_in_bounded_time(bluez):

@@ -34,13 +34,24 @@ class SensorFirmware:
     accel_block, emg_block : samples per frame (PROTOCOL.md defaults: 26 and 50)
     speed : device seconds per real second (> 1 makes tests shorter)
     seed : RNG seed of the sample values
+    auto_stream : stream from power-on without waiting for START (and without a HELLO until asked)
+    hello_on_start : START sends a HELLO (PROTOCOL.md); False models firmware that forgets to
+    protocol_version : header version of the HELLO (another version: the host must refuse it)
+    answer_commands : False models a device with the service but without our firmware: it
+        ignores every write and never sends anything
     """
 
     def __init__(
         self, *, accel_rate_hz: float = 208.0, emg_rate_hz: float = 1000.0, emg_channels: int = 2,
         accel_block: int = 26, emg_block: int = 50, speed: float = 1.0, seed: int = 0,
-        device_id: str = "tw-0000fa4e", placement: str = "foot",
+        device_id: str = "tw-0000fa4e", placement: str = "foot", auto_stream: bool = False,
+        hello_on_start: bool = True, protocol_version: int = protocol.PROTOCOL_VERSION,
+        answer_commands: bool = True,
     ):
+        self.auto_stream = auto_stream
+        self.hello_on_start = hello_on_start
+        self.protocol_version = protocol_version
+        self.answer_commands = answer_commands
         self.speed = speed
         self.device_id = device_id
         self.placement = placement
@@ -59,7 +70,7 @@ class SensorFirmware:
         self._ctl_seq = {"hello": 0, "ack": 0}
         self._decoder = FrameDecoder()
         self._out = bytearray()
-        self.streaming = False
+        self.streaming = auto_stream
         self.t_us = 0
         #: every block made, sent or not: kind -> seq -> counts (n, channels) int16
         self.made: dict[str, dict[int, np.ndarray]] = {k: {} for k in self._rate}
@@ -73,7 +84,7 @@ class SensorFirmware:
         pass
 
     def on_disconnect(self) -> None:
-        self.streaming = False
+        self.streaming = self.auto_stream
         self._out.clear()
         self._decoder = FrameDecoder()
 
@@ -81,13 +92,16 @@ class SensorFirmware:
         pass
 
     def on_write(self, data: bytes) -> None:
+        if not self.answer_commands:
+            return
         for frame in self._decoder.feed(data):
             if not isinstance(frame, Command):
                 continue
             self.commands.append(frame)
             if frame.code == CommandCode.START:
                 self.streaming = True
-                self._send_hello()
+                if self.hello_on_start:
+                    self._send_hello()
             elif frame.code == CommandCode.STOP:
                 self.streaming = False
             elif frame.code == CommandCode.SEND_HELLO:
@@ -128,7 +142,8 @@ class SensorFirmware:
             self.sent[kind].append(seq)
 
     def _send_hello(self) -> None:
-        hello = Hello(self._ctl_seq["hello"], self.device_id, "fake-1.0", self.placement, tuple(self.streams))
+        hello = Hello(self._ctl_seq["hello"], self.device_id, "fake-1.0", self.placement, tuple(self.streams),
+                      protocol_version=self.protocol_version)
         self._ctl_seq["hello"] += 1
         self._out += protocol.encode(hello)
         self.hellos_sent += 1
