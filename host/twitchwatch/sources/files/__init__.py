@@ -63,14 +63,10 @@ def detect_format(path: Path) -> str:
         return EXTENSIONS[suffix]
     if suffix == ".txt":
         return _sniff_txt(path)
-    try:
-        from twitchwatch import recording
+    from .native import looks_native
 
-        sniff = getattr(recording, "is_session_file", None)
-        if sniff is not None and sniff(path):
-            return "native"
-    except ImportError:
-        pass
+    if looks_native(path):
+        return "native"
     raise FileFormatError(f"{path}: unknown file type {suffix or '(no extension)'}; "
                           f"use --format {'|'.join(FORMATS)}")
 

@@ -1,7 +1,5 @@
-"""The native session format, read by helper D's :class:`twitchwatch.recording.SessionReader`.
-
-Imported lazily so the other readers work while (or where) the recording module is absent.
-"""
+"""The native session format (``.twr``), read by helper D's :class:`twitchwatch.recording.SessionReader`,
+which offers the FileSource interface itself. Imported lazily."""
 
 from __future__ import annotations
 
@@ -15,14 +13,17 @@ def read_native(path: Path, placement: str | None = None):
         from twitchwatch.recording import SessionReader
     except ImportError as exc:
         raise FileFormatError(f"{path}: native session files need twitchwatch.recording ({exc})") from None
+    return SessionReader(path, placement=placement)
+
+
+def looks_native(path: Path) -> bool:
+    """True when the file starts with the session format's magic bytes."""
     try:
-        reader = SessionReader(path, placement=placement)
-    except TypeError:  # a SessionReader without a placement override
-        reader = SessionReader(path)
-        if placement is not None:
-            from dataclasses import replace
-
-            from .base import resolve_placement
-
-            reader.device_info = replace(reader.device_info, placement=resolve_placement(reader.device_info.placement, placement))
-    return reader
+        from twitchwatch.recording import MAGIC
+    except ImportError:
+        return False
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False

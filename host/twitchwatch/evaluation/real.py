@@ -1,0 +1,562 @@
+"""`twitchwatch evaluate --real DIR [--json] [--placement P]`: public recordings, side by side with
+OpenSeizureDetector.
+
+Every dataset found in DIR (see its README) is replayed, item by item, through
+
+- ``twitchwatch``: the same Detector the live product uses (``core.detector.make_detector`` with the
+  shipped model for the recording's placement), and
+- ``osd``: OpenSeizureDetector's published algorithm (:mod:`.osd_baseline`),
+
+on exactly the same items read by :mod:`twitchwatch.sources.files`, and scored at the level of
+alert episodes (:mod:`.scoring`). Nothing here is trained or tuned on real data: the detector is
+trained on the simulator only; OSD runs with its default settings. Grace periods were fixed before
+looking at any result, from the labels' resolution.
+
+Low-rate wrist data: the detector needs an accelerometer rate of at least
+:data:`DETECTOR_MIN_ACCEL_HZ`. Recordings below it (UEA BasicMotions, 10 Hz) are upsampled for the
+twitchwatch path only, per gap-free segment, with a polyphase FIR (``scipy.signal.resample_poly``,
+Kaiser window, beta 5) to that rate: this adds no information above the recording's own Nyquist
+frequency (5 Hz); the OSD baseline does its own resampling to 25 Hz from the original samples.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import replace
+from datetime import datetime, timezone
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from scipy import signal
+
+from twitchwatch.errors import ConfigError, TwitchwatchError
+from twitchwatch.model import Chunk, DetectorOutput, DeviceInfo, Fault
+from twitchwatch.sources.files import ArraySource, FileSource, Segment, open_file
+
+from . import scoring
+from .osd_baseline import OsdBaseline
+
+#: Minimum accelerometer rate of the twitchwatch detector, Hz (issue 3: "accelerometer >= 16 Hz").
+DETECTOR_MIN_ACCEL_HZ = 16.0
+#: OSDB labels are whole seconds on 5 s datapoints whose timestamps jitter by +-1 s: an alert up to
+#: one datapoint (5 s) before the labelled start counts.
+GRACE_BEFORE_S = 5.0
+#: An alert up to two datapoints (10 s) after the labelled end counts: a detector that needs > 10 s
+#: of rhythm (OSD does) can only alarm after a short seizure's labelled end.
+GRACE_AFTER_S = 10.0
+#: Block size for replay, s (replay is live mode, faster; output does not depend on it).
+REPLAY_BLOCK_S = 10.0
+DETECTORS = ("twitchwatch", "osd")
+DATASETS = ("osdb", "uea_epilepsy", "daphnet", "adl", "uea_basicmotions", "emgdb")
+FOLDERS = {
+    "osdb": ("osdb_seizure_samples", "*.json"),
+    "uea_epilepsy": ("uea_epilepsy", "*.ts"),
+    "daphnet": ("daphnet_fog", "*.txt"),
+    "adl": ("adl_wrist_accelerometer", "*/*.txt"),
+    "uea_basicmotions": ("uea_basicmotions", "*.ts"),
+    "emgdb": ("physionet_emgdb", "*.hea"),
+}
+#: Placements the detector may not have a model for, and the nearest one it has.
+PLACEMENT_FALLBACK = {"ankle": "foot"}
+
+Factory = Callable[[DeviceInfo], object]
+
+
+# ----------------------------------------------------------------------------- running detectors
+
+def twitchwatch_factory() -> tuple[Factory | None, str]:
+    """(factory, note): the live product's detector, or None and why it is unavailable."""
+    try:
+        from twitchwatch.core.detector import make_detector
+    except ImportError as exc:
+        return None, f"twitchwatch.core.detector not available ({exc})"
+
+    def make(info: DeviceInfo):
+        try:
+            return make_detector(info)
+        except TwitchwatchError:
+            fallback = PLACEMENT_FALLBACK.get(info.placement)
+            if fallback is None:
+                raise
+            return make_detector(replace(info, placement=fallback))
+
+    return make, "core.detector.make_detector (shipped model for the recording's placement)"
+
+
+def osd_factory(info: DeviceInfo) -> OsdBaseline:
+    return OsdBaseline(info)
+
+
+def replay(make: Factory, source: FileSource) -> DetectorOutput:
+    """Run a fresh detector over every item of ``source``; everything it output, concatenated."""
+    det = make(source.device_info)
+    outs = []
+    for item in source.items(REPLAY_BLOCK_S):
+        if isinstance(item, Chunk):
+            outs.append(det.process(item))
+        elif isinstance(item, Fault):
+            outs.append(det.process_fault(item))
+    outs.append(det.finish())
+    return DetectorOutput.concat(outs)
+
+
+def upsampled(source: FileSource, rate_hz: float) -> FileSource:
+    """``source`` with its accelerometer segments resampled up to ``rate_hz`` (see module doc)."""
+    if not isinstance(source, ArraySource):
+        raise ConfigError(f"{source.path}: only in-memory sources can be upsampled for evaluation")
+    accel = source.device_info.stream("accel")
+    frac = Fraction(rate_hz / accel.rate_hz).limit_denominator(100)
+    new_rate = accel.rate_hz * frac.numerator / frac.denominator
+    segments = []
+    for seg in source.segments:
+        if seg.stream != "accel":
+            segments.append(seg)
+            continue
+        y = signal.resample_poly(seg.samples, frac.numerator, frac.denominator, axis=0, window=("kaiser", 5.0))
+        segments.append(Segment("accel", seg.t0_s, new_rate, np.ascontiguousarray(y)))
+    streams = tuple(replace(s, rate_hz=new_rate) if s.kind == "accel" else s for s in source.device_info.streams)
+    info = replace(source.device_info, streams=streams)
+    return ArraySource(source.path, source.format, info, segments, source.annotations, source.faults, source.cases())
+
+
+class Runner:
+    """Runs each available detector on a source and keeps errors as data, never as a crash."""
+
+    def __init__(self):
+        tw, note = twitchwatch_factory()
+        self.factories: dict[str, Factory | None] = {"twitchwatch": tw, "osd": osd_factory}
+        self.notes = {"twitchwatch": note, "osd": "OpenSeizureDetector algorithm, default settings (osd_baseline.py)"}
+        self.errors: dict[str, Counter] = {d: Counter() for d in DETECTORS}
+        self.resampled: set[str] = set()
+
+    def available(self, name: str) -> bool:
+        return self.factories[name] is not None
+
+    def run(self, name: str, source: FileSource) -> DetectorOutput | None:
+        make = self.factories[name]
+        if make is None:
+            return None
+        src = source
+        accel = source.device_info.stream("accel")
+        if name == "twitchwatch" and accel is not None and accel.rate_hz < DETECTOR_MIN_ACCEL_HZ:
+            src = upsampled(source, DETECTOR_MIN_ACCEL_HZ)
+            self.resampled.add(f"{source.format}: {accel.rate_hz:g} -> {src.device_info.stream('accel').rate_hz:g} Hz")
+        try:
+            return replay(make, src)
+        except Exception as exc:  # noqa: BLE001 - an evaluation reports a failing detector, it does not die
+            msg = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+            self.errors[name][msg] += 1
+            return None
+
+
+# ----------------------------------------------------------------------------- datasets
+
+def evaluate_osdb(files: list[Path], runner: Runner, placement: str | None) -> dict:
+    """Real seizures (wrist, 25 Hz): per event, sensitivity and latency by subtype, false alerts."""
+    per_event = []
+    for f in files:
+        for case in open_file(f, "osdb", placement).cases():
+            sz = case.meta["seizure"]
+            row = {"event": case.meta["event_id"], "user": case.meta["user_id"], "subtype": case.meta["subtype"],
+                   "seizure_s": None if sz is None else [round(sz[0], 1), round(sz[1], 1)],
+                   "duration_s": round(case.source.duration_s, 1)}
+            if sz is not None:
+                for name in DETECTORS:
+                    out = runner.run(name, case.source)
+                    if out is None:
+                        continue
+                    for level in scoring.LEVELS:
+                        s = scoring.score_seizure(scoring.notification_times(out.alerts, level), sz[0], sz[1], 0.0,
+                                                  case.source.duration_s, GRACE_BEFORE_S, GRACE_AFTER_S)
+                        row.setdefault(name, {})[level] = {
+                            "detected": s.detected, "latency_s": None if s.latency_s is None else round(s.latency_s, 1),
+                            "false_alerts": s.false_alerts, "non_seizure_s": round(s.non_seizure_s, 1)}
+            per_event.append(row)
+    labelled = [r for r in per_event if r["seizure_s"] is not None]
+    groups = {"tonic_clonic": [r for r in labelled if r["subtype"] == "Tonic-Clonic"],
+              "other": [r for r in labelled if r["subtype"] != "Tonic-Clonic"], "all": labelled}
+    users = sorted({r["user"] for r in labelled})
+    result = {"data": {"events": len(per_event), "labelled": len(labelled),
+                       "unlabelled_events": [r["event"] for r in per_event if r["seizure_s"] is None],
+                       "by_subtype": dict(Counter(r["subtype"] for r in labelled)),
+                       "grace_before_s": GRACE_BEFORE_S, "grace_after_s": GRACE_AFTER_S},
+              "per_event": per_event}
+    for name in DETECTORS:
+        if not runner.available(name):
+            continue
+        res = {}
+        for level in scoring.LEVELS:
+            lev = {}
+            for g, rows in list(groups.items()) + [(f"user{u}", [r for r in labelled if r["user"] == u]) for u in users]:
+                scored = [r[name][level] for r in rows if name in r]
+                hits = [s for s in scored if s["detected"]]
+                lev[g] = {"events": len(scored), "detected": len(hits),
+                          "sensitivity": scoring.ratio(len(hits), len(scored)),
+                          "median_latency_s": scoring.median_or_none([s["latency_s"] for s in hits])}
+            scored = [r[name][level] for r in labelled if name in r]
+            fa = sum(s["false_alerts"] for s in scored)
+            ns = sum(s["non_seizure_s"] for s in scored)
+            lev["false_alerts"] = fa
+            lev["non_seizure_h"] = round(ns / 3600, 3)
+            lev["false_alerts_per_h"] = scoring.per_hour(fa, ns)
+            res[level] = lev
+        result[name] = res
+    return result
+
+
+def evaluate_uea(files: list[Path], runner: Runner, placement: str | None, positive: str | None) -> dict:
+    """UEA cases: per case (fresh detector each) and joined into one stream (one detector)."""
+    result: dict = {"data": {}}
+    for f in files:
+        src = open_file(f, "uea", placement)
+        cases = src.cases()
+        labels = sorted({c.label for c in cases})
+        result["data"] = {"cases": dict(Counter(c.label for c in cases)),
+                          "rate_hz": src.device_info.stream("accel").rate_hz,
+                          "case_s": round(cases[0].source.duration_s, 3) if cases else 0.0,
+                          "positive_class": positive}
+        for name in DETECTORS:
+            if not runner.available(name):
+                continue
+            res = {}
+            per_case = {level: {lab: {"cases": 0, "alerted": 0} for lab in labels} for level in scoring.LEVELS}
+            for c in cases:
+                out = runner.run(name, c.source)
+                if out is None:
+                    continue
+                for level in scoring.LEVELS:
+                    cell = per_case[level][c.label]
+                    cell["cases"] += 1
+                    cell["alerted"] += int(scoring.notification_times(out.alerts, level).size > 0)
+            joined_out = runner.run(name, src)
+            joined = {level: {lab: {"cases": 0, "alerted": 0} for lab in labels} for level in scoring.LEVELS}
+            if joined_out is not None:
+                for level in scoring.LEVELS:
+                    times = scoring.notification_times(joined_out.alerts, level)
+                    for c in cases:
+                        onset = c.meta["onset_in_stream_s"]
+                        cell = joined[level][c.label]
+                        cell["cases"] += 1
+                        cell["alerted"] += int(scoring.alerts_in(times, onset, onset + c.source.duration_s) > 0)
+            for level in scoring.LEVELS:
+                for table in (per_case[level], joined[level]):
+                    for cell in table.values():
+                        cell["fraction"] = scoring.ratio(cell["alerted"], cell["cases"])
+                res[level] = {"per_case": per_case[level], "joined": joined[level]}
+                if positive is not None:
+                    pc = per_case[level]
+                    res[level]["sensitivity"] = pc.get(positive, {}).get("fraction")
+                    res[level]["false_positive_rate"] = {lab: pc[lab]["fraction"] for lab in labels if lab != positive}
+            result[name] = res
+    return result
+
+
+def evaluate_daphnet(files: list[Path], runner: Runner, placement: str | None) -> dict:
+    """Parkinsonian gait and freezing at the ankle: every rhythmic-jerking alert is false."""
+    per_file, freeze_labels = [], {n: Counter() for n in DETECTORS}
+    totals = {n: {level: {"experiment": 0, "whole": 0} for level in scoring.LEVELS} for n in DETECTORS}
+    exp_s = whole_s = freeze_s = 0.0
+    for f in files:
+        src = open_file(f, "daphnet", placement)
+        experiment = [(a.onset_s, a.onset_s + a.duration_s) for a in src.annotations if a.label != "outside_experiment"]
+        freezes = [(a.onset_s, a.onset_s + a.duration_s) for a in src.annotations if a.label == "freeze"]
+        e_s = sum(b - a for a, b in experiment)
+        row = {"file": f.name, "hours": round(src.duration_s / 3600, 3), "experiment_h": round(e_s / 3600, 3),
+               "freeze_s": round(sum(b - a for a, b in freezes), 1)}
+        exp_s += e_s
+        whole_s += src.duration_s
+        freeze_s += sum(b - a for a, b in freezes)
+        for name in DETECTORS:
+            out = runner.run(name, src)
+            if out is None:
+                continue
+            row[name] = {}
+            for level in scoring.LEVELS:
+                times = scoring.notification_times(out.alerts, level)
+                in_exp = sum(scoring.alerts_in(times, a, b) for a, b in experiment)
+                totals[name][level]["experiment"] += in_exp
+                totals[name][level]["whole"] += int(times.size)
+                row[name][level] = {"alerts_experiment": in_exp, "alerts_whole": int(times.size)}
+            for w in out.windows:
+                mid = 0.5 * (w.start_s + w.end_s)
+                if any(a <= mid < b for a, b in freezes):
+                    freeze_labels[name][w.label] += 1
+        per_file.append(row)
+    result = {"data": {"files": len(files), "hours": round(whole_s / 3600, 3), "experiment_h": round(exp_s / 3600, 3),
+                       "freeze_min": round(freeze_s / 60, 1)}, "per_file": per_file}
+    for name in DETECTORS:
+        if not runner.available(name):
+            continue
+        res = {}
+        for level in scoring.LEVELS:
+            t = totals[name][level]
+            per_h = scoring.per_hour(t["experiment"], exp_s)
+            res[level] = {"false_alerts_experiment": t["experiment"], "false_alerts_whole": t["whole"],
+                          "false_alerts_per_h": per_h, "false_alerts_per_24h": None if per_h is None else per_h * 24,
+                          "false_alerts_per_h_whole": scoring.per_hour(t["whole"], whole_s)}
+        n = sum(freeze_labels[name].values())
+        res["freeze_window_labels"] = {k: round(v / n, 3) for k, v in freeze_labels[name].most_common()} if n else {}
+        result[name] = res
+    return result
+
+
+def evaluate_adl(files: list[Path], runner: Runner, placement: str | None) -> dict:
+    """Daily activities at the wrist: alert episodes per activity (every one is false)."""
+    acts: dict[str, dict] = defaultdict(lambda: {"files": 0, "seconds": 0.0, "subjects": set()})
+    counts = {n: defaultdict(lambda: {lvl: {"alerts": 0, "files_alerted": 0} for lvl in scoring.LEVELS}) for n in DETECTORS}
+    for f in files:
+        src = open_file(f, "adl", placement)
+        act = f.parent.name
+        acts[act]["files"] += 1
+        acts[act]["seconds"] += src.duration_s
+        acts[act]["subjects"].add(f.stem.rsplit("-", 1)[-1])
+        for name in DETECTORS:
+            out = runner.run(name, src)
+            if out is None:
+                continue
+            for level in scoring.LEVELS:
+                k = int(scoring.notification_times(out.alerts, level).size)
+                cell = counts[name][act][level]
+                cell["alerts"] += k
+                cell["files_alerted"] += int(k > 0)
+    result = {"data": {a: {"files": v["files"], "minutes": round(v["seconds"] / 60, 1), "subjects": len(v["subjects"])}
+                       for a, v in sorted(acts.items())}}
+    for name in DETECTORS:
+        if not runner.available(name):
+            continue
+        res = {}
+        for level in scoring.LEVELS:
+            per_act = {}
+            for a, v in sorted(acts.items()):
+                cell = counts[name][a][level]
+                per_act[a] = {"alerts": cell["alerts"], "files_alerted": cell["files_alerted"],
+                              "per_h": scoring.per_hour(cell["alerts"], v["seconds"])}
+            total = sum(c["alerts"] for c in per_act.values())
+            secs = sum(v["seconds"] for v in acts.values())
+            res[level] = {"per_activity": per_act, "false_alerts": total, "false_alerts_per_h": scoring.per_hour(total, secs)}
+        result[name] = res
+    return result
+
+
+def evaluate_emgdb(files: list[Path], runner: Runner, placement: str | None) -> dict:
+    """Needle EMG of tibialis anterior: does the EMG path run, and what does it find per file."""
+    result: dict = {"data": {}, "osd": {"not_applicable": "no accelerometer in these records"}}
+    rows = {}
+    for f in files:
+        src = open_file(f, "wfdb", placement)
+        rows[f.stem] = {"seconds": round(src.duration_s, 2), "rate_hz": src.device_info.stream("emg").rate_hz}
+        out = runner.run("twitchwatch", src)
+        if out is not None:
+            rows[f.stem]["twitchwatch"] = {
+                "events": dict(Counter(e.kind for e in out.events)),
+                "events_per_min": round(len(out.events) / (src.duration_s / 60), 1) if src.duration_s else None,
+                "windows": dict(Counter(w.label for w in out.windows)),
+                "episodes": dict(Counter(e.kind for e in out.episodes)),
+                "alerts": dict(Counter(f"{a.level}:{a.kind}" for a in out.alerts))}
+    result["data"] = {k: {kk: vv for kk, vv in v.items() if kk != "twitchwatch"} for k, v in rows.items()}
+    if runner.available("twitchwatch"):
+        result["twitchwatch"] = {k: v.get("twitchwatch") for k, v in rows.items()}
+    return result
+
+
+def find_datasets(root: Path, only: tuple[str, ...] = DATASETS) -> dict[str, list[Path]]:
+    found = {}
+    for name in only:
+        folder, pattern = FOLDERS[name]
+        files = sorted((root / folder).glob(pattern))
+        if files:
+            found[name] = files
+    return found
+
+
+def evaluate(root: Path, placement: str | None = None, only: tuple[str, ...] = DATASETS,
+             max_files: int | None = None) -> dict:
+    """Evaluate both detectors on every dataset under ``root``; a JSON-ready dict.
+
+    ``max_files`` limits the files per dataset (for a quick subset; ADL takes every n-th file so
+    each activity keeps some).
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise ConfigError(f"{root}: not a folder of recordings")
+    found = find_datasets(root, only)
+    if not found:
+        raise ConfigError(f"{root}: none of the expected dataset folders ({', '.join(f for f, _ in FOLDERS.values())})")
+    runner = Runner()
+    out = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+           "command": " ".join(["twitchwatch"] + sys.argv[1:]) if Path(sys.argv[0]).name == "twitchwatch"
+           else f"twitchwatch evaluate --real {root} --json" + (f" --placement {placement}" if placement else ""),
+           "data_dir": str(root), "placement_override": placement,
+           "grace_before_s": GRACE_BEFORE_S, "grace_after_s": GRACE_AFTER_S,
+           "trained_or_tuned_on_real_data": "nothing (detector trained on the simulator only; OSD at its defaults)",
+           "detectors": runner.notes, "datasets": {}, "seconds": {}}
+    for name, files in found.items():
+        if max_files is not None and len(files) > max_files:
+            step = len(files) / max_files
+            files = [files[int(i * step)] for i in range(max_files)]
+        t0 = time.perf_counter()
+        if name == "osdb":
+            res = evaluate_osdb(files, runner, placement)
+        elif name == "uea_epilepsy":
+            res = evaluate_uea(files, runner, placement, "EPILEPSY")
+        elif name == "uea_basicmotions":
+            res = evaluate_uea(files, runner, placement, None)
+        elif name == "daphnet":
+            res = evaluate_daphnet(files, runner, placement)
+        elif name == "adl":
+            res = evaluate_adl(files, runner, placement)
+        else:
+            res = evaluate_emgdb(files, runner, placement)
+        out["datasets"][name] = res
+        out["seconds"][name] = round(time.perf_counter() - t0, 2)
+    out["errors"] = {n: dict(c) for n, c in runner.errors.items() if c}
+    out["resampled_for_twitchwatch"] = sorted(runner.resampled)
+    return out
+
+
+# ----------------------------------------------------------------------------- summary and output
+
+def _pct(x):
+    return "n/a" if x is None else f"{100 * x:.0f}%"
+
+
+def _num(x, fmt="{:.2f}"):
+    return "n/a" if x is None else fmt.format(x)
+
+
+def summary_rows(result: dict) -> list[tuple[str, str, str, str]]:
+    """(dataset, metric, twitchwatch, osd) rows: the comparison table, the same for terminal and docs."""
+    rows = []
+    ds = result["datasets"]
+
+    def both(getter):
+        cells = []
+        for name in DETECTORS:
+            try:
+                cells.append(getter(ds_res[name]))
+            except (KeyError, TypeError):
+                cells.append("not run" if name not in ds_res else "n/a")
+        return cells
+
+    if "osdb" in ds:
+        ds_res = ds["osdb"]
+        for g, label in (("tonic_clonic", "tonic-clonic"), ("other", "other seizures")):
+            rows.append(("OSDB real seizures (wrist, 25 Hz)" if g == "tonic_clonic" else "", f"sensitivity, {label} (any alert)",
+                         *both(lambda r, g=g: f"{_pct(r['any'][g]['sensitivity'])} ({r['any'][g]['detected']}/{r['any'][g]['events']})")))
+            rows.append(("", f"sensitivity, {label} (alarm)",
+                         *both(lambda r, g=g: f"{_pct(r['alarm'][g]['sensitivity'])} ({r['alarm'][g]['detected']}/{r['alarm'][g]['events']})")))
+            rows.append(("", f"median latency, {label} (any alert)",
+                         *both(lambda r, g=g: _num(r['any'][g]['median_latency_s'], "{:.0f} s"))))
+        rows.append(("", "alerts outside seizure +- grace (any)",
+                     *both(lambda r: f"{r['any']['false_alerts']} in {r['any']['non_seizure_h']:.2f} h")))
+    if "uea_epilepsy" in ds:
+        ds_res = ds["uea_epilepsy"]
+        rows.append(("UEA Epilepsy (acted, wrist, 16 Hz, 12.9 s cases)", "sensitivity per case (any alert)",
+                     *both(lambda r: _pct(r["any"]["sensitivity"]))))
+        for lab in ("WALKING", "RUNNING", "SAWING"):
+            rows.append(("", f"false positives per case, {lab.lower()}",
+                         *both(lambda r, lab=lab: _pct(r["any"]["false_positive_rate"].get(lab)))))
+        rows.append(("", "joined stream: seizure cases alerted",
+                     *both(lambda r: _pct(r["any"]["joined"]["EPILEPSY"]["fraction"]))))
+        rows.append(("", "joined stream: other cases alerted",
+                     *both(lambda r: _pct(scoring.ratio(sum(c["alerted"] for k, c in r["any"]["joined"].items() if k != "EPILEPSY"),
+                                                        sum(c["cases"] for k, c in r["any"]["joined"].items() if k != "EPILEPSY"))))))
+    if "daphnet" in ds:
+        ds_res = ds["daphnet"]
+        rows.append((f"Daphnet (Parkinson gait, ankle, 64 Hz, {ds_res['data']['experiment_h']:.1f} h)",
+                     "false alerts per 24 h (any)", *both(lambda r: _num(r["any"]["false_alerts_per_24h"], "{:.1f}"))))
+        rows.append(("", "false alerts (any / alarm)",
+                     *both(lambda r: f"{r['any']['false_alerts_experiment']} / {r['alarm']['false_alerts_experiment']}")))
+        rows.append(("", "freezing-of-gait windows labelled as",
+                     *both(lambda r: ", ".join(f"{k} {100 * v:.0f}%" for k, v in list(r["freeze_window_labels"].items())[:3]) or "n/a")))
+    if "adl" in ds:
+        ds_res = ds["adl"]
+        hours = sum(v["minutes"] for v in ds_res["data"].values()) / 60
+        rows.append((f"ADL wrist activities (32 Hz, {hours:.1f} h)", "false alerts, all activities (any)",
+                     *both(lambda r: f"{r['any']['false_alerts']} ({_num(r['any']['false_alerts_per_h'], '{:.1f}')}/h)")))
+        for act in ds_res["data"]:
+            rows.append(("", f"  {act}", *both(lambda r, act=act: str(r["any"]["per_activity"][act]["alerts"]))))
+    if "uea_basicmotions" in ds:
+        ds_res = ds["uea_basicmotions"]
+        for lab in sorted(ds_res["data"]["cases"]):
+            rows.append(("UEA BasicMotions (wrist, 10 Hz, 10 s cases)" if lab == sorted(ds_res["data"]["cases"])[0] else "",
+                         f"cases alerted, {lab.lower()}",
+                         *both(lambda r, lab=lab: f"{r['any']['per_case'][lab]['alerted']}/{r['any']['per_case'][lab]['cases']}")))
+    if "emgdb" in ds:
+        ds_res = ds["emgdb"]
+        first = True
+        for rec in ds_res["data"]:
+            rows.append(("PhysioNet emgdb (needle EMG, 4 kHz)" if first else "", f"events/min, {rec}",
+                         *both(lambda r, rec=rec: _num((r.get(rec) or {}).get("events_per_min"), "{:.1f}")
+                               if "not_applicable" not in r else "n/a (no accel)")))
+            first = False
+    return rows
+
+
+def format_table(result: dict) -> str:
+    rows = [("dataset", "metric", "twitchwatch", "OSD")] + summary_rows(result)
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    foot = [f"date: {result['date']}   command: {result['command']}",
+            f"grace: {result['grace_before_s']:g} s before labelled start, {result['grace_after_s']:g} s after end; "
+            f"trained/tuned on real data: {result['trained_or_tuned_on_real_data']}"]
+    for name, errs in result.get("errors", {}).items():
+        for msg, n in errs.items():
+            foot.append(f"{name} failed on {n} recording(s): {msg}")
+    if result["detectors"].get("twitchwatch", "").startswith("twitchwatch.core.detector not available"):
+        foot.append(f"twitchwatch: {result['detectors']['twitchwatch']}")
+    if result.get("resampled_for_twitchwatch"):
+        foot.append("upsampled for the twitchwatch detector: " + "; ".join(result["resampled_for_twitchwatch"]))
+    return "\n".join(lines + [""] + foot)
+
+
+def markdown_table(result: dict) -> str:
+    """The same rows as :func:`format_table`, as a Markdown table with date and command."""
+    out = ["| dataset | metric | twitchwatch | OSD |", "|---|---|---|---|"]
+    out += ["| " + " | ".join(c.replace("|", "/") for c in r) + " |" for r in summary_rows(result)]
+    out += ["", f"Produced {result['date']} by `{result['command']}`."]
+    return "\n".join(out)
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, set):
+        return sorted(o)
+    raise TypeError(type(o).__name__)
+
+
+def to_json(result: dict) -> str:
+    return json.dumps(result, default=_json_default, indent=1, sort_keys=False)
+
+
+def run(args) -> int:
+    result = evaluate(Path(args.real), placement=args.placement)
+    print(to_json(result) if args.json else format_table(result))
+    return 0
+
+
+DOC_BEGIN = "<!-- results:begin (generated by twitchwatch.evaluation.real.update_doc; do not edit) -->"
+DOC_END = "<!-- results:end -->"
+
+
+def update_doc(doc: Path, result: dict) -> None:
+    """Replace the generated table in ``doc`` (between the markers) with this result's table."""
+    text = doc.read_text(encoding="utf-8")
+    if DOC_BEGIN not in text or DOC_END not in text:
+        raise ConfigError(f"{doc}: result markers not found")
+    head, rest = text.split(DOC_BEGIN, 1)
+    _, tail = rest.split(DOC_END, 1)
+    doc.write_text(head + DOC_BEGIN + "\n" + markdown_table(result) + "\n" + DOC_END + tail, encoding="utf-8")
+
+
+if __name__ == "__main__":  # python -m twitchwatch.evaluation.real RESULT.json DOC.md
+    update_doc(Path(sys.argv[2]), json.loads(Path(sys.argv[1]).read_text(encoding="utf-8")))
