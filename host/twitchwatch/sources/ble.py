@@ -7,11 +7,19 @@ sensor (by address, by advertised name, or by service UUID), connects, subscribe
 notification, in order, into the shared :class:`~twitchwatch.sources.device_stream.DeviceStream`,
 which turns bytes into DeviceInfo, Chunk, Fault, Mark and Status items.
 
-A dropped link is data, not an error: the source yields ``Fault("signal_lost")`` at once, then
-reconnects with exponential backoff for as long as it is iterated; the session continues, and
-the samples lost while disconnected show up as ``Fault("gap")`` from the sequence numbers. Only
-a sensor that cannot be found or reached at the *start*, or a machine without usable Bluetooth,
-raises :class:`~twitchwatch.errors.DeviceError` (one line naming the device and the problem).
+Items follow :mod:`twitchwatch.sources.base`: the DeviceInfo of the device's HELLO first (after
+connecting the source writes COMMAND START, which makes the device announce itself and stream),
+then Chunk, Fault, Mark and Status. A dropped link is data, not an error (bleak's disconnect
+callback sets an event the item loop waits on): the source yields the connection event
+``disconnected``, ``Fault("signal_lost")`` at the device time reached (so a detector can raise
+the fault alert at once), ``reconnecting``, and reconnects with exponential backoff for as long
+as it is iterated; on success it yields ``connected`` and the same session continues, the samples
+lost meanwhile showing up as ``Fault("gap")`` from the device's sequence numbers and timestamps.
+
+Only a sensor that cannot be found, reached or understood at the *start*, or a machine without
+usable Bluetooth (no system D-Bus, no BlueZ, no adapter), raises
+:class:`~twitchwatch.errors.DeviceError` with one line naming the device and the problem; a
+device speaking another protocol version raises :class:`~twitchwatch.errors.ProtocolVersionError`.
 
 Limits: on Linux (BlueZ) the ATT MTU is negotiated by the kernel, not requested by the host; the
 source reads the negotiated value from BlueZ (``mtu``) and sizes its command writes by it.
@@ -198,20 +206,31 @@ class BleSource:
         self._command_seq = 0
         self._client: Any = None
         self._ble_device: Any = None
+        self._found_address: str | None = None
         self._pending: deque[bytes] = deque()
         self._wakeup = asyncio.Event()
         self._link_down = asyncio.Event()
         self._started = False
         self._gen: Any = None
 
+    @classmethod
+    def for_target(cls, target: str | None, **kwargs: Any) -> "BleSource":
+        """The source for a command-line target: an address ("AA:BB:CC:DD:EE:FF"), an advertised
+        name, or None/"" for the first sensor advertising the twitchwatch service."""
+        if target and _is_address(target):
+            return cls(address=target, **kwargs)
+        return cls(name=target or None, **kwargs)
+
     @property
     def label(self) -> str:
-        """How the device is named in messages and in DeviceInfo.source."""
-        if self.address:
-            return f"ble:{self.address.upper()}"
+        """How the device is named in messages and in DeviceInfo.source: "ble:ADDRESS" once the
+        sensor has been found, until then what was asked for."""
+        address = self._found_address or self.address
+        if address:
+            return f"ble:{address.upper()}"
         if self.name:
             return f"ble:{self.name}"
-        return f"ble:service {self.service_uuid}"
+        return f"ble:{DEFAULT_NAME} sensor (service {self.service_uuid})"
 
     def __aiter__(self) -> AsyncIterator[Item]:
         if self._started:
@@ -249,6 +268,7 @@ class BleSource:
             self._ble_device = await self._find(self.scan_timeout_s)
             if self._ble_device is None:
                 raise LookupError(f"not found within {self.scan_timeout_s:g} s of scanning")
+            self._found_address = self._ble_device.address
         self._link_down.clear()
 
         def on_disconnect(_client: Any) -> None:
@@ -400,6 +420,18 @@ class BleSource:
         client, self._client = self._client, None
         if client is not None:
             await self._disconnect_quietly(client)
+
+
+def _is_address(text: str) -> bool:
+    """True for a Bluetooth address "AA:BB:CC:DD:EE:FF" (or a CoreBluetooth UUID on macOS)."""
+    parts = text.split(":")
+    if len(parts) == 6 and all(len(p) == 2 for p in parts):
+        try:
+            bytes.fromhex("".join(parts))
+            return True
+        except ValueError:
+            return False
+    return len(text) == 36 and text.count("-") == 4 and all(c in "0123456789abcdefABCDEF-" for c in text)
 
 
 def _item_end_s(item: Any, default: float) -> float:

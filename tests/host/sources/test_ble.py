@@ -112,7 +112,7 @@ async def test_stream_by_name_delivers_device_info_then_the_samples_sent(bluez):
     try:
         info = await next_item(agen)
         assert isinstance(info, DeviceInfo)
-        assert info.device_id == p.app.device_id and info.source == f"ble:{DEFAULT_NAME}"
+        assert info.device_id == p.app.device_id and info.source == f"ble:{SENSOR_ADDRESS}"
         assert [s.kind for s in info.streams] == ["accel", "emg"]
         items = await take_until(agen, lambda it: len(chunks(it, "accel")) >= 16 and len(chunks(it, "emg")) >= 40)
     finally:
@@ -204,14 +204,14 @@ async def test_device_streaming_without_hello_is_asked_for_one(bluez):
 
 async def test_other_protocol_version_is_refused(bluez):
     add_sensor(bluez, protocol_version=2)
-    with pytest.raises(ProtocolVersionError, match=r"^ble:twitchwatch: device speaks protocol version 2, this host"):
+    with pytest.raises(ProtocolVersionError, match=r"^ble:F0:0D:BE:EF:00:01: device speaks protocol version 2, this host"):
         async for _ in BleSource(name=DEFAULT_NAME, scan_timeout_s=3.0):
             pass
 
 
 async def test_silent_device_with_our_service_is_a_device_error(bluez):
     p = add_sensor(bluez, answer_commands=False)
-    with pytest.raises(DeviceError, match=r"^ble:twitchwatch: no twitchwatch device answered \(no HELLO within 0.5 s"):
+    with pytest.raises(DeviceError, match=r"^ble:F0:0D:BE:EF:00:01: no twitchwatch device answered \(no HELLO within 0.5 s"):
         async for _ in BleSource(name=DEFAULT_NAME, scan_timeout_s=3.0, hello_timeout_s=0.5):
             pass
     await asyncio.wait_for(p.link_dropped.wait(), STEP_TIMEOUT_S)  # and we hung up
@@ -279,3 +279,11 @@ async def test_real_sensor(request):
     assert info.stream("accel") is not None
     seqs = [c.seq_first for c in chunks(items, "accel")]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # nothing lost on a short run
+
+
+def test_command_line_targets():
+    assert BleSource.for_target("f0:0d:be:ef:00:01").address == "f0:0d:be:ef:00:01"
+    assert BleSource.for_target("tw-1234abcd").name == "tw-1234abcd"
+    anyone = BleSource.for_target(None)
+    assert anyone.name is None and anyone.address is None
+    assert anyone.label == f"ble:{DEFAULT_NAME} sensor (service {PROTOCOL_SERVICE_UUID})"
