@@ -469,11 +469,13 @@ class SessionReader:
         self.tail_lost_bytes = 0
         self._t_start: float | None = None
         self._t_end: float | None = None
-        self._last_good_t: float | None = None
+        self._pass_done = False
+        self.position = 0
 
     # ---- metadata (one cheap pass that seeks over sample payloads) ----------------------------
 
     def _scan(self) -> None:
+        """Annotations and detector outputs (one pass over the file, read on first use)."""
         if self._scanned:
             return
         anns: list[Annotation] = []
@@ -484,21 +486,20 @@ class SessionReader:
                 anns.extend(Annotation(**a) for a in d.get("annotations", ()))
             elif rec.type == RecordType.OUTPUT:
                 outs.append(output_from_dict(json.loads(self._payload(rec))))
-            elif rec.type == RecordType.DATA:
-                t0, n, rate = _data_span(rec.payload)
-                self._t_start = t0 if self._t_start is None else min(self._t_start, t0)
-                t1 = t0 + n / rate
-                self._t_end = t1 if self._t_end is None else max(self._t_end, t1)
-            elif rec.type == RecordType.END:
-                self._complete = True
         self._annotations = tuple(sorted(anns, key=lambda a: a.onset_s))
         self._outputs = DetectorOutput.concat(outs)
         self._scanned = True
 
+    def _ensure_pass(self) -> None:
+        """Span, completeness and losses are known after any full pass (items() or _scan())."""
+        if not self._pass_done:
+            for _ in self._records():
+                pass
+
     @property
     def complete(self) -> bool:
         """The recorder closed the file cleanly (its END record is present)."""
-        self._scan()
+        self._ensure_pass()
         return self._complete
 
     @property
@@ -508,31 +509,41 @@ class SessionReader:
 
     @property
     def outputs(self) -> DetectorOutput:
+        """Everything the live detector recorded (events, windows, episodes, alerts, faults)."""
         self._scan()
         assert self._outputs is not None
         return self._outputs
 
     @property
     def t_start_s(self) -> float | None:
-        self._scan()
+        """Device time of the first sample, seconds (reads only the start of the file)."""
+        if self._t_start is None and not self._pass_done:
+            for rec in self._records():
+                if rec.type == _DATA:
+                    break
         return self._t_start
 
     @property
     def t_end_s(self) -> float | None:
-        self._scan()
+        self._ensure_pass()
         return self._t_end
 
     @property
     def duration_s(self) -> float:
-        self._scan()
+        self._ensure_pass()
         if self._t_start is None or self._t_end is None:
             return 0.0
         return self._t_end - self._t_start
 
     @property
+    def progress(self) -> float:
+        """Fraction of the file read by the current pass (0..1), for progress bars."""
+        return min(1.0, self.position / self.size) if self.size else 1.0
+
+    @property
     def problem(self) -> str | None:
         """One line about what could not be read, or None when the file is whole."""
-        self._scan()
+        self._ensure_pass()
         parts = []
         if self.corrupt_regions:
             n = sum(b - a for a, b in self.corrupt_regions)
@@ -736,6 +747,15 @@ class SessionReader:
                 fault_pending = (pos, nxt)
                 pos = nxt
                 continue
+            if rec.type == _DATA:
+                t0, n, rate = _data_span(rec.payload)
+                if self._t_start is None or t0 < self._t_start:
+                    self._t_start = t0
+                t1 = t0 + n / rate
+                if self._t_end is None or t1 > self._t_end:
+                    self._t_end = t1
+            elif rec.type == _END:
+                self._complete = True
             if report_corrupt and rec.type == _DATA:
                 if fault_pending is not None:
                     t0 = _data_span(rec.payload)[0]
@@ -748,10 +768,13 @@ class SessionReader:
                     yield Fault("gap", min(t_prev, t0), t0, detail=f"corrupt file region, bytes {a}-{b} skipped")
                     fault_pending = None
                 last_data = rec.payload
-            yield rec
             pos = rec.offset + rec.length
+            self.position = pos
+            yield rec
+        self.position = self.size
         self.corrupt_regions = corrupt
         self.lost_bytes = sum(b - a for a, b in corrupt) + self.tail_lost_bytes
+        self._pass_done = True
 
     def _read_span(self, pos: int, size: int) -> memoryview:
         self._f.seek(pos)
@@ -760,6 +783,7 @@ class SessionReader:
 
 _READ_SIZE = 4 * 1024 * 1024
 _DATA = int(RecordType.DATA)
+_END = int(RecordType.END)
 _SEQ_T = struct.Struct("<qq")
 _SEQ = struct.Struct("<q")
 _CRC_PREFIX = struct.Struct("<BI")
