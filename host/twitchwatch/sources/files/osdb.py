@@ -219,29 +219,35 @@ def read_osdb(path: Path, placement: str | None = None) -> ArraySource:
     # The joined stream needs one channel layout: 3 axes only if every event has them.
     all_3d = all(p.three_d for p in placed_each)
     joined = placed_each if all_3d else [place_event(e, str(path), force_magnitude=True) for e in events]
-    order = sorted(range(len(joined)), key=lambda i: joined[i].blocks[0][0])
-    origin = min(p.blocks[0][0] for p in joined)
     rate = joined[0].rate_hz
     if any(p.rate_hz != rate for p in joined):
         raise FileFormatError(f"{path}: events at different sample rates cannot be joined")
+    origin = min(p.blocks[0][0] for p in joined)
+    # Several events can cover the same time (one seizure reported twice): lay every block of
+    # every event on the real clock with the same rule as within an event, so no sample is
+    # repeated and none is lost; every event keeps its annotations.
+    blocks = sorted((start, i, values) for i, p in enumerate(joined) for start, values in p.blocks)
     segments, faults, annotations = [], [], []
     cursor = None
-    for i in order:
-        p = joined[i]
-        ev_start, ev_end = p.blocks[0][0], p.blocks[-1][0] + p.blocks[-1][1].shape[0] / rate
-        if cursor is not None and ev_start < cursor:
-            continue  # an event overlapping an earlier one on the real clock would repeat samples
-        if cursor is not None and ev_start > cursor:
-            faults.append(Fault("gap", cursor - origin, ev_start - origin, "accel", "between OSDB events"))
-        segments += [Segment("accel", s - origin, rate, v) for s, v in p.blocks]
-        faults += [Fault("gap", a - origin, b - origin, "accel", "missing OSDB datapoints") for a, b in p.gaps]
+    for start, _, values in blocks:
+        if cursor is not None and start < cursor - DUPLICATE_OVERLAP_S:
+            continue
+        if cursor is not None and start > cursor + JOIN_TOLERANCE_S:
+            faults.append(Fault("gap", cursor - origin, start - origin, "accel", "no OSDB datapoints"))
+            place = start
+        else:
+            place = start if cursor is None else cursor
+        segments.append(Segment("accel", place - origin, rate, values))
+        cursor = place + values.shape[0] / rate
+    for p in joined:
         ev = p.event
+        ev_start, ev_end = p.blocks[0][0], p.blocks[-1][0] + p.blocks[-1][1].shape[0] / rate
         annotations.append(Annotation(ev_start - origin, ev_end - ev_start, f"event:{ev.get('id')}"))
         sz = _seizure_times(ev)
         if sz is not None:
             annotations.append(Annotation(p.t_ref_unix + sz[0] - origin, sz[1] - sz[0],
                                           f"{str(ev.get('type', 'event')).lower()}:{subtype_of(ev)}"))
-        cursor = ev_end
+    annotations.sort(key=lambda a: a.onset_s)
     ch = 3 if all_3d else 1
     info = DeviceInfo("osdb", "", 0, place,
                       (accel_stream(rate, ch, ("x", "y", "z") if all_3d else ("magnitude",)),), f"file:{path}")

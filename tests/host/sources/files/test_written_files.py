@@ -1,0 +1,145 @@
+"""CSV and EDF readers on files the test writes; bad files of every format -> FileFormatError."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from twitchwatch.errors import ConfigError, FileFormatError
+from twitchwatch.model import Chunk
+from twitchwatch.sources.files import open_file
+
+
+def write_csv(path, t, cols: dict):
+    names = ["t"] + list(cols)
+    rows = np.column_stack([t] + [cols[n] for n in cols])
+    path.write_text(",".join(names) + "\n" + "\n".join(",".join(f"{v:.9g}" for v in r) for r in rows) + "\n")
+
+
+def test_csv_rate_comes_from_t_and_columns_map_to_streams(tmp_path):
+    rate = 208.0
+    t = 3.0 + np.arange(1000) / rate
+    ax = np.sin(t)
+    write_csv(tmp_path / "x.csv", t, {"ax": ax, "ay": 0 * t, "az": 1 + 0 * t, "emg0": 50 * np.cos(t), "note": 0 * t})
+    src = open_file(tmp_path / "x.csv")
+    assert src.device_info.stream("accel").rate_hz == pytest.approx(rate, rel=1e-6)
+    assert src.device_info.stream("emg").channels == 1
+    chunks = [c for c in src.items(block_s=1.0) if isinstance(c, Chunk)]
+    accel = np.vstack([c.samples for c in chunks if c.stream == "accel"])
+    np.testing.assert_allclose(accel[:, 0], ax, rtol=1e-7)
+    assert chunks[0].t0_s == pytest.approx(3.0)
+    assert chunks[2].t0_s == pytest.approx(3.0 + 208 / rate)  # second accel chunk starts after one block
+
+
+def test_csv_non_uniform_t_is_refused_naming_the_file(tmp_path):
+    t = np.arange(100) / 100.0
+    t[50:] += 0.5  # a half-second jump
+    write_csv(tmp_path / "jump.csv", t, {"ax": 0 * t})
+    with pytest.raises(FileFormatError, match="jump.csv.*non-uniform"):
+        open_file(tmp_path / "jump.csv")
+
+
+def test_csv_non_uniform_beyond_the_first_block_is_found_while_reading(tmp_path):
+    t = np.arange(10000) / 100.0
+    t[9000:] += 1.0
+    write_csv(tmp_path / "late.csv", t, {"az": 0 * t})
+    src = open_file(tmp_path / "late.csv")
+    with pytest.raises(FileFormatError, match="late.csv.*non-uniform t at sample 9001"):
+        list(src.items(block_s=10.0))
+
+
+def test_csv_without_t_or_known_columns_is_refused(tmp_path):
+    (tmp_path / "a.csv").write_text("x,y\n1,2\n")
+    with pytest.raises(FileFormatError, match="no 't' column"):
+        open_file(tmp_path / "a.csv")
+    (tmp_path / "b.csv").write_text("t,foo\n0,1\n0.1,2\n")
+    with pytest.raises(FileFormatError, match="none of the columns"):
+        open_file(tmp_path / "b.csv")
+
+
+def write_edf(path, with_emg=True):
+    from edfio import Edf, EdfAnnotation, EdfSignal
+
+    rate_a, rate_e, dur = 100, 1000, 12
+    ta = np.arange(rate_a * dur) / rate_a
+    signals = [
+        EdfSignal(np.sin(2 * np.pi * ta), rate_a, label="Accel X", physical_dimension="mg",
+                  physical_range=(-16000, 16000)),
+        EdfSignal(0 * ta, rate_a, label="Accel Y", physical_dimension="mg", physical_range=(-16000, 16000)),
+        EdfSignal(1000 + 0 * ta, rate_a, label="Accel Z", physical_dimension="mg", physical_range=(-16000, 16000)),
+        EdfSignal(np.zeros(10 * dur), 10, label="Temp", physical_dimension="degC", physical_range=(0, 50)),
+    ]
+    if with_emg:
+        te = np.arange(rate_e * dur) / rate_e
+        signals.append(EdfSignal(0.2 * np.sin(2 * np.pi * 50 * te), rate_e, label="EMG TA",
+                                 physical_dimension="mV", physical_range=(-5, 5)))
+    Edf(signals, annotations=[EdfAnnotation(2.5, 1.0, "jerk")]).write(path)
+
+
+def test_edf_signals_map_to_accel_g_and_emg_uv_with_annotations(tmp_path):
+    write_edf(tmp_path / "r.edf")
+    src = open_file(tmp_path / "r.edf")
+    accel, emg = src.device_info.stream("accel"), src.device_info.stream("emg")
+    assert (accel.rate_hz, accel.channels) == (100.0, 3)
+    assert (emg.rate_hz, emg.channels) == (1000.0, 1)
+    assert src.annotations[0].label == "jerk" and src.annotations[0].onset_s == pytest.approx(2.5)
+    items = list(src.items(block_s=5.0))
+    a = np.vstack([c.samples for c in items if c.stream == "accel"])
+    e = np.vstack([c.samples for c in items if c.stream == "emg"])
+    assert a.shape == (1200, 3) and e.shape == (12000, 1)
+    assert np.median(a[:, 2]) == pytest.approx(1.0, abs=1e-3)  # 1000 mg -> 1 g
+    assert np.max(np.abs(e)) == pytest.approx(200.0, rel=1e-2)  # 0.2 mV -> 200 uV
+    starts = [c.t0_s for c in items if c.stream == "accel"]
+    assert starts == pytest.approx([0.0, 5.0, 10.0])
+
+
+def test_truncated_and_misnamed_edf_are_refused(tmp_path):
+    write_edf(tmp_path / "r.edf", with_emg=False)
+    data = (tmp_path / "r.edf").read_bytes()
+    (tmp_path / "cut.edf").write_bytes(data[:300])
+    with pytest.raises(FileFormatError, match="cut.edf"):
+        open_file(tmp_path / "cut.edf")
+    (tmp_path / "text.edf").write_text("hello, this is not EDF\n" * 20)
+    with pytest.raises(FileFormatError, match="text.edf"):
+        open_file(tmp_path / "text.edf")
+
+
+@pytest.mark.parametrize("name,content,fmt,match", [
+    ("bad.json", '{"datapoints": [', None, "not valid JSON"),
+    ("other.json", '{"hello": 1}', None, "not Open Seizure Database"),
+    ("bad.ts", "@problemName Epilepsy\n@data\n1,2:3,4:x,y:EPILEPSY\n", None, "non-numeric"),
+    ("empty.ts", "@problemName Epilepsy\n", None, "no @data"),
+    ("weird.txt", "a b c\n", None, "neither Daphnet"),
+    ("short.txt", "1 2 3 4 5\n6 7 8 9 10\n", "daphnet", "11 columns"),
+    ("codes.txt", "1 2 99\n", "adl", "0..63"),
+    ("nohea.dat", "\x00\x01", None, "header nohea.hea not found"),
+    ("x.bin", "zzz", None, "unknown file type"),
+    ("x.csv", "t,ax\n0,1\n", "nosuch", "unknown format"),
+])
+def test_bad_files_raise_one_line_file_format_errors(tmp_path, name, content, fmt, match):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(FileFormatError, match=match) as info:
+        open_file(path, format=fmt)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_truncated_wfdb_and_missing_file(tmp_path):
+    (tmp_path / "r.hea").write_text("r 1 4000 100\nr.dat 16 10000/mV 16 0 0 0 0 EMG\n")
+    (tmp_path / "r.dat").write_bytes(np.zeros(60, "<i2").tobytes())
+    with pytest.raises(FileFormatError, match="header says 100 samples.*holds 60"):
+        open_file(tmp_path / "r.hea")
+    with pytest.raises(FileFormatError, match="no such file"):
+        open_file(tmp_path / "absent.csv")
+
+
+def test_osdb_event_without_datapoints_and_bad_placement(tmp_path):
+    (tmp_path / "e.json").write_text(json.dumps([{"dataTime": "2023-01-01T00:00:00Z", "datapoints": []}]))
+    with pytest.raises(FileFormatError, match="no datapoints"):
+        open_file(tmp_path / "e.json")
+    t = np.arange(100) / 50
+    write_csv(tmp_path / "ok.csv", t, {"ax": t})
+    with pytest.raises(ConfigError, match="placement"):
+        open_file(tmp_path / "ok.csv", placement="elbow")
