@@ -809,6 +809,40 @@ class Store:
                 a = seg_end
         return [rows[b] for b in sorted(rows)]
 
+    def episodes(
+        self,
+        since_unix: float | None = None,
+        until_unix: float | None = None,
+        kinds: Iterable[str] | None = None,
+        limit: int = 1000,
+    ) -> list[dict]:
+        """Episodes over every session by wall-clock start, oldest first, with their session's
+        ``recording_path`` and wall times ``start_unix``/``end_unix``."""
+        base = "(s.started_at_unix - COALESCE(s.device_t0_s, 0.0))"
+        where, params = [], []
+        if since_unix is not None:
+            where.append(f"{base} + e.start_s >= ?")
+            params.append(float(since_unix))
+        if until_unix is not None:
+            where.append(f"{base} + e.start_s < ?")
+            params.append(float(until_unix))
+        kinds = tuple(kinds) if kinds is not None else None
+        if kinds is not None:
+            if not kinds:
+                return []
+            where.append(f"e.kind IN ({','.join('?' * len(kinds))})")
+            params.extend(kinds)
+        params.append(int(limit))
+        rows = self._read(
+            f"""SELECT e.id, e.session_id, e.kind, e.start_s, e.end_s, e.dominant_hz, e.n_windows, e.max_level,
+                {base} + e.start_s AS start_unix, {base} + e.end_s AS end_unix, s.recording_path, s.placement
+                FROM episodes e JOIN sessions s ON s.id = e.session_id
+                {'WHERE ' + ' AND '.join(where) if where else ''}
+                ORDER BY start_unix, e.id LIMIT ?""",
+            params,
+        )
+        return [dict(r) for r in rows]
+
     def span_unix(self) -> tuple[float, float] | None:
         """Wall-clock (first start, last end) over every session, or None when empty."""
         r = self._read("SELECT MIN(started_at_unix), MAX(COALESCE(ended_at_unix, started_at_unix)) FROM sessions")[0]
