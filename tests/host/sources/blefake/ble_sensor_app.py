@@ -152,3 +152,61 @@ class SensorFirmware:
         ack = Ack(self._ctl_seq["ack"], cmd.seq, int(cmd.code), AckStatus.OK, self.t_us)
         self._ctl_seq["ack"] += 1
         self._out += protocol.encode(ack)
+
+
+class VirtualDeviceFirmware:
+    """Firmware for :class:`fake_bluez.FakePeripheral` made of the project's virtual device
+    (:class:`twitchwatch.sources.virtual.VirtualDevice`: simulator scenarios rendered into the
+    frames the real firmware sends, STATUS, MARK and periodic HELLO included).
+
+    Frames are released on the device clock (``speed`` device seconds per real second) while the
+    device streams (after START); commands are answered by ``VirtualDevice.answer``. Every sample
+    block released is kept in :attr:`made` (kind -> seq -> counts), every mark in :attr:`marks_us`.
+    """
+
+    def __init__(self, device, speed: float = 1.0):
+        self.device = device
+        self.device.streaming = False  # the real firmware waits for START
+        self.speed = speed
+        self.device_id = device.device_id
+        self._frames = device.frames()
+        self._next = next(self._frames, None)
+        self._decoder = FrameDecoder()
+        self._out = bytearray()
+        self.t_us = 0
+        self.made: dict[str, dict[int, np.ndarray]] = {"accel": {}, "emg": {}}
+        self.marks_us: list[int] = []
+        self.commands: list[Command] = []
+
+    def on_connect(self) -> None:
+        pass
+
+    def on_disconnect(self) -> None:
+        self._out.clear()
+        self._decoder = FrameDecoder()
+
+    def on_subscribe(self) -> None:
+        pass
+
+    def on_write(self, data: bytes) -> None:
+        for frame in self._decoder.feed(data):
+            if isinstance(frame, Command):
+                self.commands.append(frame)
+                for reply in self.device.answer(frame, self.t_us):
+                    self._out += protocol.encode(reply)
+
+    def pending(self, now_s: float) -> bytes:
+        t_dev = now_s * self.speed
+        self.t_us = int(t_dev * 1e6)
+        while self._next is not None and self._next[0] <= t_dev:
+            _, frame = self._next
+            if isinstance(frame, SampleBlock):
+                self.made[frame.kind][frame.seq] = np.asarray(frame.counts)
+            elif isinstance(frame, protocol.MarkFrame):
+                self.marks_us.append(frame.t_us)
+            if self.device.streaming:
+                self._out += protocol.encode(frame)
+            self._next = next(self._frames, None)
+        out = bytes(self._out)
+        self._out.clear()
+        return out
