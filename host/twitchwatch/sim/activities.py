@@ -1,0 +1,539 @@
+"""Activity planners: each turns one scenario segment into events and tracks of a :class:`Plan`.
+
+Device frame. Foot: x towards the toes, y to the left, z out of the dorsum; wrist: x along the
+forearm towards the hand, y across, z out of the watch face. A still, level sensor reads
+(0, 0, +1) g. Pitch (rotation about y) is ankle dorsiflexion (+) at the foot and forearm
+elevation at the wrist; roll (about x) is inversion at the foot, pronation/supination at the wrist.
+
+Modelling choices and sources (numbers from ``shared/PHYSIOLOGY.md`` unless said "assumed"):
+
+- Clonic jerking: jerk frequency falls exponentially from the subject's onset frequency (2-4.5 Hz)
+  towards its end frequency (0.3-1.5 Hz); intervals jitter with CV ~0.08 (assumed: clonic jerks
+  are quasi-regular); burst duration = duty (0.4-0.65) x period and lengthens by up to 30% over
+  the seizure, so bursts are >= 250 ms once jerking is <= ~2 Hz (Kumar et al. 2025); amplitude
+  builds as 0.25 + 0.75 (1 - exp(-t / build)) with build 2.5-4 s (~90% by 10 s); agonist (TA) and
+  antagonist (GA) bursts start together (co-activation, +-5 ms) and stop together; EMG carrier is
+  the "clonic" band (12-70 Hz dominated plus broadband MUAP noise; Cardenas et al.); the end is
+  abrupt (the last burst ends within 0.3 s of the segment end). Optional tonic phase (10-20 s,
+  Kaufmann et al. 2015) with sustained 150-270 Hz EMG on both channels and a held plantarflexion;
+  optional spread (``generalized``): from a fraction of the clonic phase on, jerks grow x2.2 and
+  move the whole limb (all three axes).
+- Voluntary foot tapping: bouts of 3-15 s separated by 1-6 s pauses (assumed); inter-tap interval
+  CV ~0.04 (rhythmic tapping is far more regular than clonic jerking; Repp 2005, Psychon Bull Rev
+  12:969, reports ITI variability of a few %); rate drifts randomly, no slowing trend; full
+  amplitude from the first tap (amplitude CV ~0.08); EMG is agonist-led and alternating: a TA
+  burst lifts the forefoot, a weaker, later GA burst brakes it (the triphasic pattern of fast
+  voluntary movements; Hallett, Shahani & Young 1975, JNNP 38:1154); each tap ends with a
+  forefoot impact on the floor.
+- Tremor: sinusoidal ankle (wrist) rotation at the subject's frequency for the kind, phase
+  wandering slowly (frequency CV ~2%); TA and GA EMG alternate (half-wave bursts, phase opposed).
+  Orthostatic tremor is reported to show synchronous bursts in antagonists in many patients;
+  ``pattern=synchronous`` selects that.
+- Gait: heel strike ringing (15-30 Hz, 10-20 ms decay; assumed) of ``heel_strike_g`` (walking)
+  or ``run_impact_g`` (running, up to 40 g: clips at 16 g); stride-phase ankle angle template
+  (dorsiflexed at heel strike, plantarflexed at toe-off); TA active around heel strike and in
+  swing, GA in mid/late stance; stride period jitter CV ~2.5%.
+- PLM: quasi-periodic (interval CV 0.25, 5-90 s), each a slow dorsiflexion of 0.5-10 s (median
+  ~2 s) with sustained TA EMG (AASM scores PLMs on TA).
+- Cramp: gastrocnemius EMG at 30-70% of maximum for the whole segment, held plantarflexion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from twitchwatch.model import Annotation
+from twitchwatch.sim.plan import Gait, Oscillator, Plan
+from twitchwatch.sim.scenario import ACTIVITIES, Segment
+from twitchwatch.sim.subject import Subject
+
+#: (pitch, roll) in rad of each posture, before the subject's mounting offset.
+POSTURE_ANGLES: dict[str, tuple[float, float]] = {
+    # foot
+    "standing": (0.0, 0.0),
+    "sitting": (0.12, 0.05),
+    "sitting_crossed": (-0.6, 0.45),  # foot dangling, plantarflexed and inverted
+    "lying": (1.25, 0.5),  # supine: toes to the ceiling, foot falls outwards
+    "lying_side": (0.35, 1.35),
+    "prone": (-1.4, 0.1),
+    # wrist
+    "arm_hanging": (-1.45, 1.3),
+    "arm_bent": (0.15, 1.2),
+    "lap": (-0.1, 0.4),
+    "desk": (0.05, 0.0),
+    "hand_at_mouth": (1.0, 0.9),
+    "above_head": (1.3, 1.6),
+    "sink": (-0.5, 0.2),
+}
+G = 9.81  # m/s^2 per g
+
+
+def posture_vector(pitch: float, roll: float) -> np.ndarray:
+    """Gravity reading (g) of a sensor rotated by pitch about y then roll about x."""
+    return np.array([np.sin(pitch), np.cos(pitch) * np.sin(roll), np.cos(pitch) * np.cos(roll)])
+
+
+@dataclass
+class Ctx:
+    plan: Plan
+    subject: Subject
+    placement: str
+    posture_now: np.ndarray | None = None  # gravity reading of the current posture, g
+
+    @property
+    def foot(self) -> bool:
+        return self.placement != "wrist"
+
+    @property
+    def emg_max(self) -> np.ndarray:
+        return np.asarray(self.subject.emg_max_uv)
+
+
+def _posture(ctx: Ctx, seg: Segment, t0: float, t1: float, rng: np.random.Generator) -> str:
+    """Add posture knots for the segment and return the posture name used."""
+    spec = ACTIVITIES[seg.activity]
+    name = seg.param("posture") or (spec.foot_posture if ctx.foot else spec.wrist_posture)
+    if name == "table":
+        # Off the body: resting in an odd orientation (upside down, on its side, tilted).
+        v = rng.normal(size=3)
+        v[2] = -abs(v[2]) - 0.3
+        v = v / np.linalg.norm(v)
+    else:
+        p, r = POSTURE_ANGLES[name]
+        v = posture_vector(p + rng.normal(0, 0.06), r + rng.normal(0, 0.06))
+    trans = min(1.5, 0.3 * (t1 - t0))
+    ctx.plan.posture_t.append(t0 + trans)
+    ctx.plan.posture_v.append(v)
+    ctx.posture_now = v
+    return name
+
+
+def _phase_knots(rng, t0, t1, f0, cv, amp_cv, step=1.0, dropout=0.0):
+    n = int(np.ceil((t1 - t0) / step)) + 2
+    kt = t0 + step * np.arange(n)
+    # Phase random walk: frequency deviations with CV cv, integrated over each step.
+    kp = np.concatenate([[0.0], np.cumsum(rng.normal(0.0, 2 * np.pi * f0 * cv * step, n - 1))])
+    ka = np.clip(1.0 + rng.normal(0.0, amp_cv, n), 0.2, 2.0)
+    if dropout > 0:
+        ka = np.where(rng.random(n) < dropout, 0.0, ka)
+    return kt, kp, ka
+
+
+def _rhythm(rng, t0, t1, f_hz, cv):
+    """Event times from t0 with mean rate f_hz and interval CV cv, all < t1."""
+    n = int((t1 - t0) * f_hz * 1.5) + 4
+    iv = np.clip(rng.normal(1.0 / f_hz, cv / f_hz, n), 0.3 / f_hz, None)
+    t = t0 + np.cumsum(iv) - iv[0]
+    return t[t < t1]
+
+
+# ---------------------------------------------------------------------------------------------
+# background processes (every worn segment)
+
+
+def plan_fasciculations(ctx: Ctx, t0: float, t1: float, rate_per_min: float, rng) -> None:
+    """Poisson single motor-unit twitches (EMG potential + a small mechanical twitch)."""
+    if rate_per_min <= 0 or not ctx.foot:
+        return
+    s = ctx.subject
+    n = rng.poisson(rate_per_min * (t1 - t0) / 60.0)
+    on = np.sort(rng.uniform(t0, t1, n))
+    on = on[on < t1 - 0.02]
+    n = len(on)
+    dur = rng.uniform(0.002, 0.015, n)
+    amp = s.fasciculation_uv * np.exp(rng.normal(0.0, 0.5, n))  # log-normal spread
+    in_ta = rng.random(n) < s.fasciculation_ta_fraction
+    a0 = np.where(in_ta, amp, amp * s.crosstalk)
+    a1 = np.where(in_ta, amp * s.crosstalk, amp)
+    sign = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    kind = rng.choice(3, n, p=[0.35, 0.35, 0.3])
+    p = rng.random((n, 4))
+    ctx.plan.muaps.add(on, dur, a0=sign * a0, a1=sign * a1, kind=kind, p0=p[:, 0], p1=p[:, 1], p2=p[:, 2], p3=p[:, 3])
+    # Mechanical twitch: after ~15 ms electromechanical delay, mostly normal to the dorsum.
+    tw = s.twitch_mg_per_100uv * amp / 100.0 * 1e-3
+    ctx.plan.impacts.add(on + 0.015, 0.15, ax=0.3 * tw, ay=0.2 * tw, az=tw, freq=rng.uniform(8, 15, n), decay=0.03)
+    ctx.plan.annotations += [Annotation(float(a), float(d), "fasciculation") for a, d in zip(on, dur)]
+
+
+def plan_pops(ctx: Ctx, t0: float, t1: float, rng) -> None:
+    """Electrode pops: a sudden baseline jump decaying over 50-500 ms, on one channel."""
+    if not ctx.foot:
+        return
+    n = rng.poisson(ctx.subject.pops_per_h * (t1 - t0) / 3600.0)
+    if n == 0:
+        return
+    on = np.sort(rng.uniform(t0, t1, n))
+    amp = 500.0 * np.exp(rng.normal(0, 0.7, n)) * np.where(rng.random(n) < 0.5, -1, 1)
+    ch0 = rng.random(n) < 0.5
+    decay = rng.uniform(0.05, 0.5, n)
+    ctx.plan.pops.add(on, 6 * decay, a0=np.where(ch0, amp, 0.0), a1=np.where(ch0, 0.0, amp), decay=decay)
+    ctx.plan.annotations += [Annotation(float(a), float(d), "electrode_pop") for a, d in zip(on, decay)]
+
+
+def _motion_artifact(ctx: Ctx, on, g, rng) -> None:
+    """Low-frequency EMG artifact (cable/skin movement) proportional to the impact size g."""
+    on = np.atleast_1d(on)
+    n = len(on)
+    if n == 0 or not ctx.foot:
+        return
+    a = ctx.subject.motion_artifact_uv * np.asarray(g) * np.exp(rng.normal(0, 0.4, n))
+    ctx.plan.emg_pulses.add(on, rng.uniform(0.03, 0.1, n), a0=a * rng.uniform(0.5, 1.0, n), a1=a * rng.uniform(0.5, 1.0, n))
+
+
+# ---------------------------------------------------------------------------------------------
+# activities
+
+
+def plan_rest(ctx: Ctx, seg, t0, t1, rng) -> None:
+    """quiet / fasciculation / sleep: still; sleep turns over every 20-60 min."""
+    if seg.activity == "sleep":
+        t = t0 + rng.uniform(600, 3600)
+        while t < t1 - 10:
+            name = rng.choice(["lying", "lying_side", "prone"])
+            p, r = POSTURE_ANGLES[str(name)] if ctx.foot else (0.0, rng.uniform(-2.5, 2.5))
+            v = posture_vector(p, r)
+            ctx.plan.posture_t += [t, t + 2.0]
+            ctx.plan.posture_v += [ctx.posture_now, v]
+            ctx.posture_now = v
+            _motion_artifact(ctx, [t + 0.5], 0.5, rng)
+            t += rng.uniform(1200, 3600)
+
+
+def plan_jerking(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    s = ctx.subject
+    dur = t1 - t0
+    amp_scale = float(seg.param("amplitude", 1.0))
+    tonic = float(seg.param("tonic", 0.0))
+    tc = t0
+    if tonic > 0:
+        tonic_s = tonic if tonic > 1 else rng.uniform(10.0, 20.0)
+        tonic_s = min(tonic_s, 0.4 * dur)
+        a = ctx.emg_max * rng.uniform(0.5, 0.8) * amp_scale
+        ctx.plan.env.add(t0, tonic_s, a0=a[0], a1=a[1], band=2, rise=0.1)
+        ctx.plan.angles.add(t0, tonic_s + 0.3, amp=-rng.uniform(0.2, 0.4) if ctx.foot else 0.5, rise=0.12, axis=0)
+        kt, kp, ka = _phase_knots(rng, t0, t0 + tonic_s, 10.0, 0.03, 0.2)
+        ctx.plan.oscillators.append(
+            Oscillator(t0, t0 + tonic_s, rng.uniform(8, 12), kt, kp, ka, lin_g=(0.02, 0.02, 0.05), ramp_s=2.0)
+        )
+        ctx.plan.annotations.append(Annotation(t0, tonic_s, "tonic_phase"))
+        tc = t0 + tonic_s
+    dc = t1 - tc
+    f0 = float(seg.param("f_start_hz", s.seizure_f_start_hz))
+    f1 = float(seg.param("f_end_hz", s.seizure_f_end_hz))
+    f1 = min(f1, f0)
+    decay = float(seg.param("decay_s", s.seizure_decay_s))
+    build = float(seg.param("build_s", rng.uniform(2.5, 4.0)))
+    # instantaneous frequency f(u) = f1 + (f0 - f1) exp(-u / decay); phase = its integral
+    u = np.arange(0.0, dc, 0.002)
+    phase = f1 * u + (f0 - f1) * decay * (1.0 - np.exp(-u / decay))
+    n = int(phase[-1])
+    nominal = np.interp(np.arange(n) + 0.1, phase, u)
+    iv = np.diff(np.concatenate([[0.0], nominal]))
+    iv = iv * np.clip(1.0 + rng.normal(0, 0.08, n), 0.7, 1.3)
+    on_u = np.cumsum(iv)
+    period = 1.0 / (f1 + (f0 - f1) * np.exp(-on_u / decay))
+    bdur = np.clip(s.burst_duty * period * (1.0 + 0.3 * on_u / dc), 0.08, 0.9 * period)
+    keep = on_u + bdur < dc - 0.02
+    on_u, period, bdur = on_u[keep], period[keep], bdur[keep]
+    n = len(on_u)
+    if n == 0:
+        return
+    # abrupt end: shift so the last burst ends just before the segment does
+    amp = amp_scale * (0.25 + 0.75 * (1.0 - np.exp(-on_u / build))) * np.exp(rng.normal(0, 0.15, n))
+    gen = float(seg.param("generalized", 0.0))
+    spread = np.zeros(n)
+    if gen > 0:
+        frac = gen if gen < 1 else 0.5
+        tg = frac * dc
+        spread = np.clip((on_u - tg) / 3.0, 0.0, 1.0)
+        ctx.plan.annotations.append(Annotation(tc + tg, dc - tg, "generalized_phase"))
+    m = 1.0 + 1.2 * spread
+    on = tc + on_u
+    a_emg = s.jerk_emg_fraction * amp * m
+    ratio = rng.uniform(0.6, 1.0)
+    lag = rng.normal(0.0, 0.005, n)
+    emg_max = ctx.emg_max
+    ctx.plan.env.add(on, bdur, a0=a_emg * emg_max[0], a1=0.0, band=1, rise=0.25)
+    ctx.plan.env.add(on + lag, bdur, a0=0.0, a1=a_emg * emg_max[1] * ratio, band=1, rise=0.25)
+    move = bdur + 0.1
+    if ctx.foot:
+        rad = s.jerk_rad * amp * m
+        lin = np.stack([0.15 + 0.4 * spread, 0.05 + 0.5 * spread, 0.4 + 0.3 * spread], axis=1) * amp[:, None]
+    else:
+        rad = 2.0 * s.jerk_rad * amp * m
+        lin = np.stack([0.6 + 0.8 * spread, 0.3 + 0.8 * spread, 1.0 + 0.5 * spread], axis=1) * amp[:, None]
+    ctx.plan.angles.add(on + 0.02, move, amp=rad, rise=0.5, axis=0)
+    ctx.plan.angles.add(on + 0.02, move, amp=0.3 * rad * spread, rise=0.5, axis=1)
+    ctx.plan.lin.add(on + 0.02, 0.6 * move, ax=lin[:, 0], ay=lin[:, 1], az=lin[:, 2])
+    posture = seg.param("posture") or ACTIVITIES[seg.activity].foot_posture
+    if ctx.foot and posture in ("sitting", "standing"):
+        g = rng.uniform(0.3, 1.0) * amp * m
+        ctx.plan.impacts.add(on + 0.02 + move, 0.1, ax=0.2 * g, ay=0.1 * g, az=g, freq=rng.uniform(15, 25), decay=0.015)
+    _motion_artifact(ctx, on, amp * m, rng)
+    ctx.plan.annotations += [Annotation(float(a), float(d), "jerk") for a, d in zip(on, bdur)]
+
+
+def plan_tremor(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    s = ctx.subject
+    kind = str(seg.param("kind", "rest"))
+    f = float(seg.param("hz", {"rest": s.tremor_hz_rest, "essential": s.tremor_hz_essential,
+                               "orthostatic": s.tremor_hz_orthostatic}.get(kind, s.tremor_hz_rest)))
+    g = float(seg.param("amplitude_g", s.tremor_g * (0.3 if kind == "orthostatic" else 1.0)))
+    # rotation amplitude that gives g of tangential acceleration at the sensor: r theta (2 pi f)^2
+    rad = g * G / (s.lever_m * (2 * np.pi * f) ** 2)
+    kt, kp, ka = _phase_knots(rng, t0, t1, f, 0.02, 0.15)
+    emg = ctx.emg_max * rng.uniform(0.08, 0.3) * (1.5 if kind == "orthostatic" else 1.0)
+    ctx.plan.oscillators.append(
+        Oscillator(t0, t1, f, kt, kp, ka, pitch_rad=rad, roll_rad=0.3 * rad, lin_g=(0.1 * g, 0.25 * g, 0.0),
+                   emg_uv=(float(emg[0]), float(emg[1])), emg_pattern=str(seg.param("pattern", "alternating")),
+                   emg_sharpness=3.0, emg_band=0, ramp_s=2.0)
+    )
+
+
+def plan_gait(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    s = ctx.subject
+    act = seg.activity
+    if act == "running":
+        stride_hz = s.run_cadence_spm / 120.0
+        kind, impact, pitch, lin = "run", s.run_impact_g, 1.3, (4.0, 2.0)
+        ta, ga = 0.45, 0.6
+    elif act == "stairs":
+        stride_hz = 0.7 * s.cadence_spm / 120.0
+        kind, impact, pitch, lin = "stairs", 0.5 * s.heel_strike_g, 0.8, (0.8, 1.2)
+        ta, ga = 0.25, 0.55
+    else:
+        stride_hz = float(seg.param("cadence_spm", s.cadence_spm)) / 120.0
+        kind, impact, pitch, lin = "walk", s.heel_strike_g, 1.0, (1.5, 0.8)
+        ta, ga = 0.25, 0.35
+    stride_hz *= rng.uniform(0.95, 1.05)
+    n = int((t1 - t0) * stride_hz) + 2
+    per = np.clip(rng.normal(1.0 / stride_hz, 0.025 / stride_hz, n), 0.5 / stride_hz, None)
+    hs = t0 + 0.4 + np.cumsum(per) - per[0]
+    keep = hs + per < t1 - 0.3
+    hs, per = hs[keep], per[keep]
+    m = len(hs)
+    if m == 0:
+        return
+    if not ctx.foot:
+        # Wrist: arm swing at the stride frequency, attenuated impacts at every step.
+        arm = {"run": (0.6, 1.0, 0.15 * impact), "stairs": (0.3, 0.3, 0.1 * impact)}.get(kind, (0.35, 0.3, 0.1 * impact))
+        ctx.plan.gaits.append(Gait(t0, t1, "armswing", hs, per, arm[0], (arm[1], 0.5 * arm[1])))
+        steps = np.concatenate([hs, hs + per / 2])
+        gi = arm[2] * np.exp(rng.normal(0, 0.2, len(steps)))
+        ctx.plan.impacts.add(steps, 0.15, ax=0.5 * gi, ay=0.3 * gi, az=gi, freq=rng.uniform(8, 15), decay=0.03)
+        return
+    ctx.plan.gaits.append(Gait(t0, t1, kind, hs, per, pitch, lin))
+    gi = impact * np.exp(rng.normal(0, 0.2, m))
+    ctx.plan.impacts.add(hs, 0.15, ax=0.4 * gi, ay=0.15 * gi, az=gi, freq=rng.uniform(18, 30), decay=rng.uniform(0.01, 0.02))
+    ctx.plan.impacts.add(hs + 0.08 * per, 0.15, ax=0.1 * gi, az=0.3 * gi, freq=20.0, decay=0.015)  # forefoot contact
+    mx = ctx.emg_max
+    amp = np.exp(rng.normal(0, 0.1, m))
+    ctx.plan.env.add(hs - 0.05 * per, 0.2 * per, a0=ta * mx[0] * amp, a1=0.0, band=0, rise=0.3)
+    ctx.plan.env.add(hs + 0.6 * per, 0.35 * per, a0=0.6 * ta * mx[0] * amp, a1=0.0, band=0, rise=0.3)
+    ctx.plan.env.add(hs + 0.1 * per, 0.4 * per, a0=0.0, a1=ga * mx[1] * amp, band=0, rise=0.3)
+    _motion_artifact(ctx, hs, gi, rng)
+
+
+def plan_tapping(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    s = ctx.subject
+    f_pref = float(seg.param("hz", s.tap_hz))
+    mx = ctx.emg_max
+    t = t0 + rng.uniform(0.2, 1.0)
+    taps = []
+    rates = []
+    f = f_pref
+    while t < t1 - 1.0:
+        bout = rng.uniform(3.0, 15.0)
+        f = float(np.clip(f + rng.normal(0, 0.1 * f_pref), 0.7 * f_pref, 1.3 * f_pref))  # drift, no trend
+        tt = _rhythm(rng, t, min(t + bout, t1 - 0.5), f, 0.04)
+        taps.append(tt)
+        rates.append(np.full(len(tt), f))
+        t = t + bout + rng.uniform(1.0, 6.0)
+    if not taps:
+        return
+    on = np.concatenate(taps)
+    f = np.concatenate(rates)
+    n = len(on)
+    amp = np.exp(rng.normal(0, 0.08, n))
+    lift = 0.7 / f
+    ctx.plan.angles.add(on + 0.03, lift, amp=rng.uniform(0.12, 0.25) * amp, rise=0.5, axis=0)
+    ctx.plan.lin.add(on + 0.03, 0.5 * lift, ax=0.05 * amp, az=0.25 * amp)
+    g = rng.uniform(0.4, 1.5) * amp
+    ctx.plan.impacts.add(on + 0.03 + lift, 0.12, ax=0.2 * g, ay=0.05 * g, az=g, freq=rng.uniform(20, 35), decay=0.012)
+    ctx.plan.env.add(on, 0.35 / f, a0=0.25 * mx[0] * amp, a1=0.0, band=0, rise=0.3)
+    ctx.plan.env.add(on + 0.45 / f, 0.2 / f, a0=0.0, a1=0.1 * mx[1] * amp, band=0, rise=0.3)
+    _motion_artifact(ctx, on + 0.03 + lift, g, rng)
+
+
+def plan_plm(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    s = ctx.subject
+    mean_iv = float(seg.param("interval_s", s.plm_interval_s))
+    on = []
+    t = t0 + rng.uniform(2.0, min(20.0, 0.3 * (t1 - t0)))
+    while t < t1:
+        on.append(t)
+        t += float(np.clip(rng.normal(mean_iv, 0.25 * mean_iv), 5.0, 90.0))
+    on = np.asarray(on)
+    dur = np.clip(2.0 * np.exp(rng.normal(0, 0.5, len(on))), 0.5, 10.0)
+    keep = on + dur < t1 - 0.1
+    on, dur = on[keep], dur[keep]
+    n = len(on)
+    mx = ctx.emg_max
+    ctx.plan.angles.add(on + 0.05, dur, amp=rng.uniform(0.2, 0.5, n), rise=0.3, axis=0)
+    ctx.plan.angles.add(on + 0.05, dur, amp=rng.uniform(-0.1, 0.1, n), rise=0.3, axis=1)
+    ctx.plan.env.add(on, dur, a0=rng.uniform(0.15, 0.4, n) * mx[0], a1=rng.uniform(0.0, 0.08, n) * mx[1], band=0, rise=0.2)
+    _motion_artifact(ctx, on, np.full(n, 0.3), rng)
+
+
+def plan_cramp(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    mx = ctx.emg_max
+    d = t1 - t0
+    rise = min(0.3, 5.0 / d)
+    level = rng.uniform(0.3, 0.7)
+    ctx.plan.env.add(t0 + 0.5, d - 1.0, a0=0.05 * mx[0], a1=level * mx[1], band=0, rise=rise)
+    # fluctuation of the cramp: overlapping bursts
+    k = int(d / 2)
+    on = np.sort(rng.uniform(t0 + 0.2 * d, t1 - 0.2 * d - 2.0, k))
+    ctx.plan.env.add(on, rng.uniform(0.5, 2.0, k), a0=0.0, a1=rng.uniform(0.0, 0.2, k) * mx[1], band=0, rise=0.5)
+    ctx.plan.angles.add(t0 + 0.5, d - 1.0, amp=-rng.uniform(0.2, 0.45), rise=rise, axis=0)
+
+
+def plan_fidget(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    rate = float(seg.param("rate_per_s", rng.uniform(0.15, 0.5)))
+    n = rng.poisson(rate * (t1 - t0))
+    on = np.sort(rng.uniform(t0, t1 - 2.2, n)) if t1 - t0 > 3 else np.zeros(0)
+    n = len(on)
+    if n == 0:
+        return
+    dur = rng.uniform(0.3, 2.0, n)
+    kind = rng.integers(0, 3, n)
+    amp = rng.uniform(-0.3, 0.3, n)
+    ctx.plan.angles.add(on, dur, amp=np.where(kind == 0, amp, 0.0), rise=0.5, axis=0)
+    ctx.plan.angles.add(on, dur, amp=np.where(kind == 1, amp, 0.0), rise=0.5, axis=1)
+    vec = rng.normal(0, 0.25, (n, 3)) * (kind == 2)[:, None]
+    ctx.plan.lin.add(on, np.minimum(dur, 0.6), ax=vec[:, 0], ay=vec[:, 1], az=vec[:, 2])
+    mx = ctx.emg_max
+    ch0 = rng.random(n) < 0.5
+    a = rng.uniform(0.05, 0.3, n)
+    ctx.plan.env.add(on, dur, a0=np.where(ch0, a, 0.1 * a) * mx[0], a1=np.where(ch0, 0.1 * a, a) * mx[1], band=0, rise=0.3)
+    _motion_artifact(ctx, on, np.abs(amp) + 0.1, rng)
+
+
+def plan_not_worn(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    """Off the body: no movement; EMG contact drops to zero (flat front-end noise only)."""
+    ctx.plan.contact_t += [t0, t0 + 0.2, t1 - 0.2, t1]
+    ctx.plan.contact_v += [1.0, 0.0, 0.0, 1.0]
+
+
+# ---- wrist --------------------------------------------------------------------------------
+
+
+def plan_brushing(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    """Tooth brushing: 3.5-5 Hz horizontal scrubbing (0.4-1.2 g) with pauses and side changes."""
+    f = rng.uniform(3.5, 5.0)
+    kt, kp, ka = _phase_knots(rng, t0, t1, f, 0.05, 0.3, dropout=0.1)
+    g = rng.uniform(0.4, 1.2)
+    ctx.plan.oscillators.append(Oscillator(t0, t1, f, kt, kp, ka, pitch_rad=0.05, roll_rad=0.15, lin_g=(0.3 * g, g, 0.2 * g), ramp_s=0.5))
+    side = t0 + np.arange(rng.uniform(5, 15), t1 - t0 - 2, rng.uniform(8, 20))
+    ctx.plan.angles.add(side, rng.uniform(3, 8, len(side)), amp=rng.uniform(-0.8, 0.8, len(side)), rise=0.15, axis=1)
+
+
+def plan_combing(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    """Hair combing: irregular 0.5-0.9 s strokes every 0.8-2 s, hand above the head."""
+    on = t0 + np.cumsum(rng.uniform(0.8, 2.0, int((t1 - t0) / 0.8) + 2))
+    on = on[on < t1 - 1.0]
+    n = len(on)
+    dur = rng.uniform(0.5, 0.9, n)
+    ctx.plan.angles.add(on, dur, amp=-rng.uniform(0.3, 0.6, n), rise=0.4, axis=0)
+    ctx.plan.angles.add(on, dur, amp=rng.uniform(-0.3, 0.3, n), rise=0.4, axis=1)
+    ctx.plan.lin.add(on, dur, ax=rng.uniform(0.2, 0.6, n), ay=rng.uniform(-0.2, 0.2, n), az=rng.uniform(0.1, 0.4, n))
+
+
+def plan_typing(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    """Typing: Poisson keystrokes (3-8/s in bursts) as tiny impacts, occasional hand moves."""
+    rate = rng.uniform(3.0, 8.0)
+    n = rng.poisson(rate * (t1 - t0))
+    on = np.sort(rng.uniform(t0, t1 - 0.2, n))
+    on = on[np.sin(2 * np.pi * on / rng.uniform(5, 15)) > -0.5]  # pauses to think
+    g = rng.uniform(0.01, 0.06, len(on))
+    ctx.plan.impacts.add(on, 0.1, ax=0.3 * g, ay=0.3 * g, az=g, freq=30.0, decay=0.01)
+    mv = np.sort(rng.uniform(t0, t1 - 1.0, int((t1 - t0) / 8) + 1))
+    v = rng.normal(0, 0.15, (len(mv), 3))
+    ctx.plan.lin.add(mv, rng.uniform(0.3, 0.8, len(mv)), ax=v[:, 0], ay=v[:, 1], az=v[:, 2])
+
+
+def plan_eating(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    """A meal: hand-to-mouth every 8-25 s (2-3 s, forearm raised, supinated) and cutting bouts."""
+    on = t0 + np.cumsum(rng.uniform(8.0, 25.0, int((t1 - t0) / 8) + 2))
+    on = on[on < t1 - 4.0]
+    n = len(on)
+    dur = rng.uniform(2.0, 3.0, n)
+    ctx.plan.angles.add(on, dur, amp=rng.uniform(0.8, 1.2, n), rise=0.3, axis=0)
+    ctx.plan.angles.add(on, dur, amp=rng.uniform(0.3, 0.7, n), rise=0.3, axis=1)
+    for a, b in zip(on[:-1] + dur[:-1] + 1.0, on[1:] - 1.0):
+        if b - a > 2.0 and rng.random() < 0.6:
+            cut = _rhythm(rng, a, a + min(b - a, rng.uniform(1.0, 4.0)), rng.uniform(2.0, 3.5), 0.15)
+            g = rng.uniform(0.1, 0.4)
+            ctx.plan.lin.add(cut, 0.8 / rng.uniform(2.0, 3.5), ax=g, ay=0.2 * g, az=0.1 * g)
+
+
+def plan_dishes(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    """Washing dishes: irregular 2-5 Hz scrubbing bouts of 1-5 s, rinsing turns in between."""
+    t = t0 + rng.uniform(0.5, 2.0)
+    while t < t1 - 3.0:
+        bout = rng.uniform(1.0, 5.0)
+        f = rng.uniform(2.0, 5.0)
+        sc = _rhythm(rng, t, min(t + bout, t1 - 1.0), f, 0.2)
+        g = rng.uniform(0.2, 0.8) * np.exp(rng.normal(0, 0.2, len(sc)))
+        d = rng.normal(0, 1, 3)
+        d = d / np.linalg.norm(d)
+        ctx.plan.lin.add(sc, 0.9 / f, ax=g * d[0], ay=g * d[1], az=g * d[2])
+        t += bout
+        turn = rng.uniform(0.5, 3.0)
+        ctx.plan.angles.add(t, turn, amp=rng.uniform(-1.0, 1.0), rise=0.3, axis=1)
+        ctx.plan.angles.add(t, turn, amp=rng.uniform(-0.5, 0.5), rise=0.3, axis=0)
+        t += turn + rng.uniform(0.2, 2.0)
+
+
+PLANNERS = {
+    "quiet": plan_rest,
+    "fasciculation": plan_rest,
+    "sleep": plan_rest,
+    "rhythmic_jerking": plan_jerking,
+    "walking": plan_gait,
+    "running": plan_gait,
+    "stairs": plan_gait,
+    "tapping": plan_tapping,
+    "tremor": plan_tremor,
+    "plm": plan_plm,
+    "cramp": plan_cramp,
+    "fidget": plan_fidget,
+    "not_worn": plan_not_worn,
+    "brushing_teeth": plan_brushing,
+    "combing_hair": plan_combing,
+    "typing": plan_typing,
+    "eating": plan_eating,
+    "washing_dishes": plan_dishes,
+}
+assert set(PLANNERS) == set(ACTIVITIES)
+
+
+def plan_segment(ctx: Ctx, index: int, seg: Segment, t0: float, t1: float, seed: int) -> None:
+    """Plan one segment: posture, the activity itself, fasciculations and electrode pops."""
+    rng = np.random.default_rng([int(seed), 1, index])
+    _posture(ctx, seg, t0, t1, rng)
+    ctx.plan.annotations.append(Annotation(t0, t1 - t0, seg.activity))
+    PLANNERS[seg.activity](ctx, seg, t0, t1, rng)
+    ctx.plan.posture_t.append(t1)
+    ctx.plan.posture_v.append(ctx.posture_now)
+    if seg.activity == "not_worn":
+        return
+    if seg.activity == "fasciculation":
+        default_rate = ctx.subject.fasciculation_per_min
+    else:
+        default_rate = ctx.subject.background_fasciculation_per_min
+    rate = float(seg.param("rate_per_min", seg.param("fasciculation_per_min", default_rate)))
+    plan_fasciculations(ctx, t0, t1, rate, rng)
+    plan_pops(ctx, t0, t1, rng)
