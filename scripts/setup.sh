@@ -24,7 +24,7 @@ apt_install() {
 }
 
 if [ $want_test -eq 1 ]; then
-    apt_install make gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium
+    apt_install make gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium dbus-daemon
 fi
 
 PY=${PYTHON:-python3}
