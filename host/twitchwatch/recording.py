@@ -796,9 +796,9 @@ def _data_span(payload: bytes) -> tuple[float, int, float]:
     return t_us / 1e6, n, rate
 
 
-def default_session_name(device_info: DeviceInfo, started_at_unix: float | None = None) -> str:
-    """``YYYYmmdd-HHMMSS-<source>.twr`` for a new live session."""
+def default_session_name(tag: str, started_at_unix: float | None = None) -> str:
+    """``YYYYmmdd-HHMMSS-<tag>.twr`` for a new live session (tag: the source, e.g. "virtual:demo")."""
     t = time.localtime(time.time() if started_at_unix is None else started_at_unix)
-    tag = "".join(ch if ch.isalnum() else "-" for ch in (device_info.source or device_info.device_id or "session"))
-    tag = "-".join(p for p in tag.split("-") if p)[:40] or "session"
-    return time.strftime("%Y%m%d-%H%M%S", t) + f"-{tag}{SUFFIX}"
+    safe = "".join(ch if ch.isalnum() else "-" for ch in (tag or "session"))
+    safe = "-".join(p for p in safe.split("-") if p)[:40] or "session"
+    return time.strftime("%Y%m%d-%H%M%S", t) + f"-{safe}{SUFFIX}"

@@ -1,0 +1,206 @@
+"""`twitchwatch record --serial PORT | --ble NAME | --virtual [SCENARIO] [--out FILE]
+[--duration S] [--speed X] [--force] [--on-alert CMD] [--no-dashboard]`: live session.
+
+Records (native ``.twr`` under the data folder's ``sessions/`` unless ``--out``), detects, prints
+alerts, stores the session in the local SQLite store and serves the dashboard. With no source
+option the sensor is found on USB by its VID/PID. Ctrl-C closes everything cleanly.
+
+``--virtual`` runs the simulated device on a real pseudo-terminal and reads it through the same
+serial source as a real sensor (so the serial path is exercised end to end).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from pathlib import Path
+
+from twitchwatch.errors import ConfigError
+
+DEFAULT_DASHBOARD_PORT = 8765
+
+
+def add_source_arguments(p) -> None:
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--serial", metavar="PORT", help="serial port of the sensor (default: find it by USB VID/PID)")
+    which.add_argument("--ble", metavar="NAME", help="BLE sensor by advertised name or address")
+    which.add_argument("--virtual", nargs="?", const="demo", metavar="SCENARIO",
+                       help="the built-in virtual device playing SCENARIO (default: demo); a name or "
+                            "a text like 'quiet:60,rhythmic_jerking:45'")
+
+
+def add_live_arguments(p) -> None:
+    p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds (default: Ctrl-C)")
+    p.add_argument("--speed", type=float, default=1.0, metavar="X",
+                   help="--virtual only: play X times faster than real time")
+    p.add_argument("--seed", type=int, default=1, help="--virtual only: simulated subject and recording seed")
+    p.add_argument("--placement", choices=("foot", "wrist"), default=None, help="override the device's placement")
+    p.add_argument("--classifier", choices=("model", "baseline"), default="model",
+                   help="the trained model (default) or the rule-based baseline")
+    p.add_argument("--on-alert", metavar="CMD", default=None,
+                   help="run this shell command for each alert, with the alert as JSON on stdin")
+    p.add_argument("--no-dashboard", action="store_true", help="do not serve the dashboard")
+    p.add_argument("--dashboard-port", type=int, default=DEFAULT_DASHBOARD_PORT, metavar="N",
+                   help=f"dashboard port on 127.0.0.1 (default {DEFAULT_DASHBOARD_PORT}; 0 = any free port)")
+    p.add_argument("--no-store", action="store_true", help="do not write the session to the local store")
+
+
+def add_arguments(p) -> None:
+    add_source_arguments(p)
+    p.add_argument("--out", metavar="FILE", default=None,
+                   help="session file to write (default: <data dir>/sessions/<date>-<source>.twr)")
+    p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    add_live_arguments(p)
+
+
+class VirtualLink:
+    """The virtual device on a pty, closed with the session."""
+
+    def __init__(self, scenario: str, speed: float, seed: int, loop: bool, placement: str | None):
+        from twitchwatch.sources.virtual import VirtualDevice, VirtualSerialPort
+
+        if not (speed > 0):
+            raise ConfigError(f"--speed {speed}: must be > 0")
+        self.device = VirtualDevice(scenario, seed=seed, loop=loop, placement=placement)
+        self.port = VirtualSerialPort(self.device, speed=speed).start()
+
+    def truth(self, t_s: float | None) -> list:
+        return self.device.annotations_until(float("inf") if t_s is None else t_s)
+
+    def close(self) -> None:
+        self.port.stop()
+
+
+def make_source(args, loop_virtual: bool = False):
+    """(source, virtual_link or None, source_name)."""
+    from twitchwatch.sources.serial import SerialSource
+
+    if getattr(args, "virtual", None):
+        link = VirtualLink(args.virtual, args.speed, args.seed, loop_virtual, args.placement)
+        return SerialSource(link.port.path), link, f"virtual:{link.device.scenario.name}"
+    if getattr(args, "ble", None):
+        from twitchwatch.sources import ble
+
+        target = args.ble
+        if hasattr(ble, "BleSource") and hasattr(ble.BleSource, "for_target"):
+            return ble.BleSource.for_target(target), None, f"ble:{target}"
+        return ble.BleSource(name=target), None, f"ble:{target}"
+    return SerialSource(args.serial), None, args.serial or "serial"
+
+
+def data_paths():
+    """(data_dir, store path) from twitchwatch.store (``$TWITCHWATCH_HOME`` or ~/.local/share/twitchwatch)."""
+    from twitchwatch.store import default_data_dir, default_db_path
+
+    d = default_data_dir()
+    return d, default_db_path(d)
+
+
+async def run_live(args, *, out_path: Path | None, force: bool, loop_virtual: bool, banner: str = "") -> int:
+    """Source -> LivePipeline (+ store, dashboard) until Ctrl-C / --duration / the source ends."""
+    from twitchwatch.core.detector import make_detector
+    from twitchwatch.hub import Hub
+    from twitchwatch.live import LivePipeline
+    from twitchwatch.recording import default_session_name
+
+    data_dir, db_path = data_paths()
+    source, link, source_name = make_source(args, loop_virtual)
+    store = None
+    dashboard = None
+    hub = Hub()
+    try:
+        if not args.no_store:
+            from twitchwatch.store import Store
+
+            store = Store(db_path)
+        if not args.no_dashboard:
+            dashboard = await _start_dashboard(store, hub, args)
+
+        def factory(info):
+            return make_detector(info, placement=args.placement, classifier=args.classifier)
+
+        if out_path is None:
+            out_path = data_dir / "sessions" / default_session_name(source_name)
+        pipeline = LivePipeline(
+            source, factory, recording_path=out_path, force=force, store=store, hub=hub,
+            on_alert=args.on_alert, source_name=source_name,
+            truth=(lambda: link.truth(pipeline.summary.t_last_s)) if link else None,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
+                pass
+        print(f"twitchwatch: recording {source_name} to {out_path}", file=sys.stderr, flush=True)
+        if banner:
+            print(banner, file=sys.stderr, flush=True)
+        if dashboard is not None:
+            print(f"twitchwatch: dashboard at {dashboard.url}", file=sys.stderr, flush=True)
+        watcher = asyncio.create_task(_stop_when_virtual_ends(link, pipeline, stop)) if link and not loop_virtual else None
+        try:
+            summary = await pipeline.run(duration_s=args.duration, stop=stop)
+        finally:
+            if watcher:
+                watcher.cancel()
+        _print_summary(summary)
+        return 1 if summary.detector_error else 0
+    finally:
+        if dashboard is not None:
+            await dashboard.stop()
+        if link is not None:
+            link.close()
+        if store is not None:
+            store.close()
+
+
+async def _start_dashboard(store, hub, args):
+    """Helper G's dashboard in this event loop, or None with a note when it is not available."""
+    if store is None:
+        print("twitchwatch: no dashboard without the store (--no-store)", file=sys.stderr)
+        return None
+    try:
+        from twitchwatch.dashboard.server import start_dashboard
+    except ImportError as exc:
+        print(f"twitchwatch: dashboard unavailable ({exc}); continuing without it", file=sys.stderr)
+        return None
+    return await start_dashboard(store, hub, host="127.0.0.1", port=args.dashboard_port)
+
+
+async def _stop_when_virtual_ends(link, pipeline, stop: asyncio.Event) -> None:
+    """A finite virtual scenario has ended: stop once the last bytes have been processed."""
+    while not link.port.finished.is_set():
+        await asyncio.sleep(0.1)
+    last = -1
+    while pipeline.items_processed != last:
+        last = pipeline.items_processed
+        await asyncio.sleep(0.3)
+    stop.set()
+
+
+def _print_summary(s) -> None:
+    from twitchwatch.recording import format_clock
+
+    alarms = sum(1 for a in s.alerts if a.level == "alarm")
+    warnings = sum(1 for a in s.alerts if a.level == "warning")
+    faults = sum(1 for a in s.alerts if a.level == "fault")
+    print(f"twitchwatch: {s.stopped_by}; {format_clock(s.duration_s)} of signal, {s.events} events, "
+          f"{s.episodes} episodes, alerts: {alarms} alarm, {warnings} warning, {faults} fault; "
+          f"{s.faults} source faults, {s.reconnects} reconnects"
+          + (f"; session #{s.session_id}" if s.session_id is not None else "")
+          + (f"; recording {s.recording_path}" if s.recording_path else ""), file=sys.stderr)
+    if s.detector_error:
+        print(f"twitchwatch: error: the detector failed ({s.detector_error}); the recording is complete",
+              file=sys.stderr)
+
+
+def run(args) -> int:
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not args.force:
+        from twitchwatch.errors import RefuseOverwrite
+
+        raise RefuseOverwrite(f"{out}: already exists; use --force to overwrite it")
+    return asyncio.run(run_live(args, out_path=out, force=args.force, loop_virtual=False))

@@ -1,0 +1,273 @@
+"""`twitchwatch replay FILE [--format F] [--placement foot|wrist] [--json] [--speed X]
+[--classifier model|baseline]`: a recorded session or dataset file through the detector.
+
+Replay is live mode, faster: the same :class:`~twitchwatch.core.detector.Detector` gets the file's
+chunks in large blocks (``--speed X`` paces them at X times real time instead).
+
+``--json`` prints JSON Lines to stdout, one object a line, times in seconds from the first sample
+of the file::
+
+    {"type": "event", "t": .., "kind": "twitch", "channel": .., "amplitude": .., "duration": .., "stream": ..}
+    {"type": "episode", "kind": "rhythmic_jerking", "start": .., "end": .., "dominant_hz": .., "max_level": ..}
+    {"type": "alert", "level": "warning"|"alarm"|"fault", "kind": .., "t": .., "episode_start": ..}
+    {"type": "fault", "kind": .., "start": .., "end": .., "stream": .., "detail": ..}
+    {"type": "summary", "file": .., "format": .., "duration_s": .., "events": n, "episodes": n,
+     "alerts": n, "faults": n, "lost_bytes": n, "problem": null|"..", "wall_s": .., "x_realtime": ..}
+
+Without ``--json`` it prints readable tables (episodes, alerts, faults, event counts) and a
+summary; progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from twitchwatch.errors import FileFormatError
+from twitchwatch.model import Chunk, DetectorOutput, DeviceInfo, Fault, Mark
+from twitchwatch.recording import format_clock
+
+#: Seconds of signal per block handed to the detector in a fast replay (memory ~ this x rates).
+REPLAY_BLOCK_S = 60.0
+#: Blocks when pacing with --speed: small enough to look live.
+PACED_BLOCK_S = 0.25
+
+
+def add_arguments(p) -> None:
+    p.add_argument("file", metavar="FILE", help="a session (.twr) or a dataset file (csv, edf, ...)")
+    p.add_argument("--format", default=None, help="file format (default: from extension/content): "
+                   "native, csv, edf, daphnet, uea, osdb, adl, wfdb")
+    p.add_argument("--placement", choices=("foot", "wrist"), default=None,
+                   help="sensor placement (default: the file's own)")
+    p.add_argument("--json", action="store_true", help="print JSON Lines (events, episodes, alerts, faults, summary)")
+    p.add_argument("--speed", type=float, default=None, metavar="X",
+                   help="pace the replay at X times real time (default: as fast as possible)")
+    p.add_argument("--classifier", choices=("model", "baseline"), default="model",
+                   help="the trained model (default) or the rule-based baseline")
+
+
+def open_source(path: str, format: str | None = None, placement: str | None = None):
+    """A FileSource for ``path``: helper F's ``open_file`` (native sessions included)."""
+    p = Path(path)
+    if not p.exists():
+        raise FileFormatError(f"{path}: no such file")
+    try:
+        from twitchwatch.sources.files import open_file
+    except ImportError:  # pragma: no cover - only while the readers are missing
+        from twitchwatch.recording import SessionReader
+
+        if format not in (None, "native"):
+            raise FileFormatError(f"{path}: format {format!r} needs twitchwatch.sources.files") from None
+        return SessionReader(p, placement=placement)
+    return open_file(p, format=format, placement=placement)
+
+
+class Progress:
+    """A progress line on stderr: redrawn in place on a terminal, every 10 % otherwise, and
+    only for work that takes more than a second."""
+
+    def __init__(self, label: str, stream=None, enabled: bool = True):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.t0 = time.monotonic()
+        self._last_draw = 0.0
+        self._last_decile = -1
+        self._drawn = False
+
+    def update(self, fraction: float | None, detail: str = "") -> None:
+        if not self.enabled or fraction is None:
+            return
+        now = time.monotonic()
+        if now - self.t0 < 1.0:
+            return
+        fraction = min(1.0, max(0.0, fraction))
+        if self.tty:
+            if now - self._last_draw < 0.1:
+                return
+            self._last_draw = now
+            bar = "#" * int(fraction * 30)
+            self.stream.write(f"\r{self.label} [{bar:<30}] {fraction * 100:5.1f}% {detail}   ")
+            self.stream.flush()
+            self._drawn = True
+        else:
+            decile = int(fraction * 10)
+            if decile > self._last_decile:
+                self._last_decile = decile
+                self.stream.write(f"{self.label}: {decile * 10}% {detail}\n")
+                self.stream.flush()
+
+    def done(self) -> None:
+        if self._drawn:
+            self.stream.write("\r" + " " * 79 + "\r")
+            self.stream.flush()
+
+
+def _r(x: float, nd: int = 4) -> float | None:
+    return round(float(x), nd) if math.isfinite(x) else None
+
+
+class _Emitter:
+    def __init__(self, as_json: bool):
+        self.as_json = as_json
+        self.t0: float | None = None
+        self.events: list = []
+        self.event_kinds: Counter = Counter()
+        self.episodes: list = []
+        self.alerts: list = []
+        self.faults: list = []
+        self._fault_keys: set = set()
+
+    def rel(self, t: float) -> float:
+        return _r(t - (self.t0 or 0.0))
+
+    def line(self, obj: dict) -> None:
+        sys.stdout.write(json.dumps(obj, separators=(", ", ": ")) + "\n")
+
+    def output(self, out: DetectorOutput | None) -> None:
+        if not out:
+            return
+        for e in out.events:
+            self.event_kinds[e.kind] += 1
+            if self.as_json:
+                self.line({"type": "event", "t": self.rel(e.t_s), "kind": e.kind, "channel": e.channel,
+                           "amplitude": _r(e.amplitude), "duration": _r(e.duration_s), "stream": e.stream})
+        for ep in out.episodes:
+            self.episodes.append(ep)
+            if self.as_json:
+                self.line({"type": "episode", "kind": ep.kind, "start": self.rel(ep.start_s), "end": self.rel(ep.end_s),
+                           "dominant_hz": _r(ep.dominant_hz, 3), "max_level": ep.max_level})
+        for a in out.alerts:
+            self.alerts.append(a)
+            if self.as_json:
+                self.line({"type": "alert", "level": a.level, "kind": a.kind, "t": self.rel(a.t_s),
+                           "episode_start": self.rel(a.episode_start_s)})
+        for f in out.faults:
+            self.fault(f)
+
+    def fault(self, f: Fault) -> None:
+        key = (f.kind, f.stream, round(f.start_s, 2), round(f.end_s, 2))
+        if key in self._fault_keys:
+            return
+        self._fault_keys.add(key)
+        self.faults.append(f)
+        if self.as_json:
+            self.line({"type": "fault", "kind": f.kind, "start": self.rel(f.start_s), "end": self.rel(f.end_s),
+                       "stream": f.stream, "detail": f.detail})
+
+
+def replay(args, progress_stream=None) -> dict:
+    """Run the replay; print as asked; return the summary dict."""
+    from twitchwatch.core.detector import make_detector
+
+    src = open_source(args.file, args.format, args.placement)
+    info: DeviceInfo = src.device_info
+    detector = make_detector(info, placement=args.placement, classifier=args.classifier)
+    em = _Emitter(args.json)
+    t_start = getattr(src, "t_start_s", None)
+    em.t0 = t_start
+    speed = args.speed
+    if speed is not None and not (speed > 0 and math.isfinite(speed)):
+        from twitchwatch.errors import ConfigError
+
+        raise ConfigError(f"--speed {speed}: must be a positive number")
+    block_s = PACED_BLOCK_S if speed else REPLAY_BLOCK_S
+    total_s = getattr(src, "duration_s", None) if not hasattr(src, "progress") else None
+    progress = Progress(f"replay {Path(args.file).name}", progress_stream)
+    wall0 = time.monotonic()
+    t_lo: float | None = None
+    t_hi: float | None = None
+    marks = 0
+    samples = 0
+    for item in src.items(block_s=block_s):
+        if isinstance(item, Chunk):
+            if em.t0 is None:
+                em.t0 = item.t0_s
+            t_lo = item.t0_s if t_lo is None else min(t_lo, item.t0_s)
+            t_hi = item.t_end_s if t_hi is None else max(t_hi, item.t_end_s)
+            samples += item.n
+            if speed:
+                due = wall0 + (item.t_end_s - em.t0) / speed
+                pause = due - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+            em.output(detector.process(item))
+            if hasattr(src, "progress"):
+                frac = src.progress
+            elif total_s:
+                frac = (item.t_end_s - em.t0) / total_s
+            else:
+                frac = None
+            progress.update(frac, format_clock(item.t_end_s - em.t0))
+        elif isinstance(item, Fault):
+            em.fault(item)
+            em.output(detector.process_fault(item))
+        elif isinstance(item, Mark):
+            marks += 1
+    em.output(detector.finish())
+    progress.done()
+    wall = time.monotonic() - wall0
+    duration = (t_hi - t_lo) if t_lo is not None else 0.0
+    problem = getattr(src, "problem", None)
+    summary = {
+        "type": "summary",
+        "file": str(args.file),
+        "format": getattr(src, "format", args.format or ""),
+        "placement": args.placement or info.placement,
+        "classifier": args.classifier,
+        "duration_s": _r(duration, 3),
+        "samples": samples,
+        "events": sum(em.event_kinds.values()),
+        "episodes": len(em.episodes),
+        "alerts": len(em.alerts),
+        "faults": len(em.faults),
+        "marks": marks,
+        "lost_bytes": int(getattr(src, "lost_bytes", 0) or 0),
+        "problem": problem,
+        "wall_s": _r(wall, 3),
+        "x_realtime": _r(duration / wall, 1) if wall > 0 else None,
+    }
+    if args.json:
+        em.line(summary)
+    else:
+        _print_tables(em, summary, info)
+    if problem:
+        print(f"twitchwatch: warning: {problem}", file=sys.stderr)
+    return summary
+
+
+def _print_tables(em: _Emitter, s: dict, info: DeviceInfo) -> None:
+    streams = ", ".join(f"{st.kind} {st.rate_hz:g} Hz x{st.channels}" for st in info.streams)
+    print(f"{s['file']}  ({s['format']}, {s['placement']}, {streams})")
+    print(f"replayed {format_clock(s['duration_s'] or 0.0)} in {s['wall_s']:.2f} s"
+          + (f" ({s['x_realtime']:,.0f}x real time)" if s["x_realtime"] else ""))
+    print()
+    print(f"Episodes ({len(em.episodes)})")
+    if em.episodes:
+        print(f"  {'kind':<20} {'start':>10} {'end':>10} {'length':>8} {'Hz':>6}  level")
+        for ep in em.episodes:
+            print(f"  {ep.kind:<20} {format_clock(ep.start_s - em.t0):>10} {format_clock(ep.end_s - em.t0):>10} "
+                  f"{ep.end_s - ep.start_s:>7.1f}s {ep.dominant_hz:>6.2f}  {ep.max_level or '-'}")
+    print(f"Alerts ({len(em.alerts)})")
+    if em.alerts:
+        print(f"  {'level':<8} {'kind':<20} {'at':>10} {'since':>10}")
+        for a in em.alerts:
+            print(f"  {a.level:<8} {a.kind:<20} {format_clock(a.t_s - em.t0):>10} {format_clock(a.episode_start_s - em.t0):>10}")
+    print(f"Faults ({len(em.faults)})")
+    for f in em.faults[:20]:
+        print(f"  {f.kind:<12} {f.stream or '-':<6} {format_clock(f.start_s - em.t0):>10} - "
+              f"{format_clock(f.end_s - em.t0):<10} {f.detail}")
+    if len(em.faults) > 20:
+        print(f"  ... and {len(em.faults) - 20} more")
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(em.event_kinds.items())) or "none"
+    print(f"Events: {kinds}")
+
+
+def run(args) -> int:
+    replay(args)
+    return 0

@@ -1,0 +1,383 @@
+"""The live pipeline: source -> recorder -> detector -> store -> subscribers (asyncio).
+
+One task reads the source into a bounded queue (when the queue is full the source waits: nothing
+the device sent is dropped here); one task takes items in order and, for each chunk,
+
+1. hands it to the :class:`~twitchwatch.recording.SessionWriter` (before anything else: a detector
+   crash loses no data),
+2. publishes it to the :class:`~twitchwatch.hub.Hub` (never blocks: each subscriber has its own
+   bounded queue and loses its own oldest items, counted),
+3. runs the detector, then persists what became final (recording, store) and publishes it.
+
+Alerts are printed to stdout as they happen and, with ``on_alert``, passed as one JSON line on the
+stdin of a shell command that runs in the background (the pipeline never waits for it).
+Ctrl-C (SIGINT/SIGTERM) or ``duration_s`` stop it cleanly: the detector is finished, the recording
+closed (END record, fsync) and the store session ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+from twitchwatch.errors import TwitchwatchError
+from twitchwatch.hub import Hub
+from twitchwatch.model import Alert, Chunk, DetectorOutput, DeviceInfo, Fault, Mark, Status
+from twitchwatch.recording import SessionWriter, format_clock
+from twitchwatch.sources.base import is_connection_event
+
+#: Items waiting between the source and the detector. A block is ~20-125 ms of one stream, so
+#: 4096 items is minutes of data: enough to ride out a slow disk or a GC pause, still bounded.
+INPUT_QUEUE_ITEMS = 4096
+#: At most this many --on-alert commands run at once; more alerts wait their turn in a task
+#: (never the pipeline).
+MAX_HOOKS_RUNNING = 4
+#: How long to wait for running --on-alert commands at shutdown, seconds.
+HOOK_GRACE_S = 5.0
+
+
+@dataclass
+class LiveSummary:
+    """What a live session did."""
+
+    session_id: int | None = None
+    recording_path: str | None = None
+    device: str = ""
+    t_first_s: float | None = None
+    t_last_s: float | None = None
+    chunks: int = 0
+    samples: int = 0
+    events: int = 0
+    episodes: int = 0
+    alerts: list[Alert] = field(default_factory=list)
+    faults: int = 0
+    marks: int = 0
+    reconnects: int = 0
+    hooks_run: int = 0
+    hooks_failed: int = 0
+    detector_error: str | None = None
+    error: str | None = None
+    stopped_by: str = ""
+
+    @property
+    def duration_s(self) -> float:
+        if self.t_first_s is None or self.t_last_s is None:
+            return 0.0
+        return max(0.0, self.t_last_s - self.t_first_s)
+
+
+def alert_line(alert: Alert, t_origin_s: float = 0.0, device: str = "") -> str:
+    """One readable line for an alert."""
+    level = alert.level.upper()
+    reasons = ", ".join(f"{k}={v:.3g}" for k, v in alert.reasons)
+    when = time.strftime("%H:%M:%S")
+    where = f" [{device}]" if device else ""
+    since = format_clock(alert.episode_start_s - t_origin_s)
+    text = f"{when} {level:<7} {alert.kind} at {format_clock(alert.t_s - t_origin_s)} (since {since}){where}"
+    return text + (f": {reasons}" if reasons else "")
+
+
+def alert_json(alert: Alert, device: str = "", session_id: int | None = None) -> dict:
+    return {
+        "type": "alert",
+        "level": alert.level,
+        "kind": alert.kind,
+        "t": alert.t_s,
+        "episode_start": alert.episode_start_s,
+        "reasons": {k: v for k, v in alert.reasons},
+        "device": device,
+        "session": session_id,
+        "wall_time_unix": time.time(),
+    }
+
+
+class LivePipeline:
+    """Wire a source to the recorder, the detector, the store and the hub.
+
+    Parameters
+    ----------
+    source : an async iterator of source items (DeviceInfo first) with ``aclose()``
+    detector_factory : DeviceInfo -> Detector (``core.detector.make_detector`` with options bound)
+    recording_path : the session file to write (None: no recording)
+    force : overwrite an existing recording
+    store : a ``twitchwatch.store.Store`` (None: no store)
+    hub : a Hub to publish to (None: a private one)
+    on_alert : shell command run with each alert as JSON on stdin
+    out : where alert lines go (stdout); info lines go to ``err`` (stderr)
+    truth : callable returning ground-truth annotations known so far (the virtual device's), to
+        keep in the recording; None for real devices
+    source_name : how to name the source in the store and messages
+    """
+
+    def __init__(self, source, detector_factory: Callable[[DeviceInfo], Any], *,
+                 recording_path: str | Path | None = None, force: bool = False, store=None,
+                 hub: Hub | None = None, on_alert: str | None = None, out: TextIO | None = None,
+                 err: TextIO | None = None, truth: Callable[[], list] | None = None, source_name: str = "",
+                 queue_items: int = INPUT_QUEUE_ITEMS):
+        self.source = source
+        self.detector_factory = detector_factory
+        self.recording_path = Path(recording_path) if recording_path is not None else None
+        self.force = force
+        self.store = store
+        self.hub = hub if hub is not None else Hub()
+        self.on_alert = on_alert
+        self.out = out if out is not None else sys.stdout
+        self.err = err if err is not None else sys.stderr
+        self.truth = truth
+        self.source_name = source_name
+        self.queue_items = queue_items
+        self.summary = LiveSummary(recording_path=str(self.recording_path) if self.recording_path else None)
+        self.writer: SessionWriter | None = None
+        self.detector = None
+        self.device_info: DeviceInfo | None = None
+        self._hooks: set[asyncio.Task] = set()
+        self._hook_slots = asyncio.Semaphore(MAX_HOOKS_RUNNING)
+        self._truth_written = 0
+        self._anchored = False
+        self.started = asyncio.Event()  # set once the first DeviceInfo has been handled
+        self.items_processed = 0
+
+    # ---- run --------------------------------------------------------------------------------
+
+    async def run(self, duration_s: float | None = None, stop: asyncio.Event | None = None) -> LiveSummary:
+        """Run until the source ends, ``stop`` is set or ``duration_s`` wall seconds pass.
+
+        Raises the source's TwitchwatchError (missing port, protocol version...) after closing
+        the recording and the store session cleanly.
+        """
+        queue: asyncio.Queue = asyncio.Queue(self.queue_items)
+        stop = stop or asyncio.Event()
+        reader = asyncio.create_task(self._read(queue), name="live-source")
+        stopper = asyncio.create_task(self._stop_after(stop, duration_s), name="live-stop")
+        error: BaseException | None = None
+        try:
+            while True:
+                get = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait({get, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                if get not in done:
+                    get.cancel()
+                    self.summary.stopped_by = stopper.result()
+                    break
+                kind, item = get.result()
+                if kind == "item":
+                    self._process(item)
+                    continue
+                if kind == "error":
+                    error = item
+                    self.summary.error = str(item)
+                self.summary.stopped_by = self.summary.stopped_by or ("error" if kind == "error" else "source ended")
+                break
+        finally:
+            stopper.cancel()
+            reader.cancel()
+            await asyncio.gather(reader, stopper, return_exceptions=True)
+            try:
+                await self.source.aclose()
+            except Exception:
+                pass
+            # drain what was already read: it was sent by the device, it gets recorded
+            while not queue.empty():
+                kind, item = queue.get_nowait()
+                if kind == "item":
+                    self._process(item)
+            self._finish()
+            await self._wait_hooks()
+            self.hub.close()
+        if error is not None:
+            raise error
+        return self.summary
+
+    async def _stop_after(self, stop: asyncio.Event, duration_s: float | None) -> str:
+        if duration_s is None:
+            await stop.wait()
+            return "stopped"
+        try:
+            await asyncio.wait_for(stop.wait(), duration_s)
+            return "stopped"
+        except asyncio.TimeoutError:
+            return "duration reached"
+
+    async def _read(self, queue: asyncio.Queue) -> None:
+        try:
+            async for item in self.source:
+                await queue.put(("item", item))
+            await queue.put(("end", None))
+        except asyncio.CancelledError:
+            raise
+        except TwitchwatchError as exc:
+            await queue.put(("error", exc))
+        except Exception as exc:  # a bug in a source: report it as one line, keep what we have
+            await queue.put(("error", TwitchwatchError(f"{self.source_name or 'source'}: {type(exc).__name__}: {exc}")))
+
+    # ---- per item -----------------------------------------------------------------------------
+
+    def _process(self, item) -> None:
+        self.items_processed += 1
+        if isinstance(item, Chunk):
+            self._on_chunk(item)
+        elif isinstance(item, DeviceInfo):
+            self._on_device_info(item)
+        elif isinstance(item, Fault):
+            self._on_fault(item)
+        elif isinstance(item, Status):
+            if self.writer:
+                self.writer.write_status(item)
+            if self._sid is not None:
+                self.store.add_status(self._sid, item)
+            self.hub.publish(item)
+        elif isinstance(item, Mark):
+            self.summary.marks += 1
+            if self.writer:
+                self.writer.write_mark(item)
+            if self._sid is not None:
+                self.store.add_marks(self._sid, [item])
+            self.hub.publish(item)
+            self._info(f"mark (button pressed) at {format_clock(item.t_s - self._origin())}")
+        elif is_connection_event(item):
+            self.hub.publish(item)
+            if item["state"] == "connected":
+                self.summary.reconnects += 1
+            self._info(f"{item.get('device', '')}: {item['state']}" + (f" ({item['detail']})" if item.get("detail") else ""))
+        self._write_truth()
+
+    @property
+    def _sid(self) -> int | None:
+        return self.summary.session_id if self.store is not None else None
+
+    def _origin(self) -> float:
+        return self.summary.t_first_s or 0.0
+
+    def _on_device_info(self, info: DeviceInfo) -> None:
+        if self.device_info is None:
+            self.device_info = info
+            self.summary.device = self.source_name or info.source or info.device_id
+            if self.recording_path is not None:
+                self.recording_path.parent.mkdir(parents=True, exist_ok=True)
+                self.writer = SessionWriter(self.recording_path, info, force=self.force)
+            self.detector = self.detector_factory(info)
+            if self.store is not None:
+                self.summary.session_id = self.store.create_session(
+                    info, self.source_name or info.source, time.time(),
+                    recording_path=self.recording_path)
+            self.hub.publish(info)
+            self.started.set()
+            return
+        if info != self.device_info:
+            if self.writer:
+                self.writer.write_device_info(info)
+            if info.streams != self.device_info.streams:
+                # the device changed its rates: the detector state no longer applies
+                self._output(self._call_detector("finish"))
+                self.detector = self.detector_factory(info)
+            self.device_info = info
+        self.hub.publish(info)
+
+    def _on_chunk(self, chunk: Chunk) -> None:
+        if self.device_info is None:
+            return  # sources guarantee DeviceInfo first; never guess units
+        if self.writer:
+            self.writer.write_chunk(chunk)  # 1. record first
+        s = self.summary
+        s.chunks += 1
+        s.samples += chunk.n
+        s.t_first_s = chunk.t0_s if s.t_first_s is None else min(s.t_first_s, chunk.t0_s)
+        s.t_last_s = chunk.t_end_s if s.t_last_s is None else max(s.t_last_s, chunk.t_end_s)
+        if not self._anchored and self._sid is not None:
+            self.store.anchor_clock(self._sid, chunk.t0_s, time.time() - chunk.duration_s)
+            self._anchored = True
+        self.hub.publish(chunk)  # 2. subscribers (never blocks)
+        self._output(self._call_detector("process", chunk))  # 3. detect
+
+    def _on_fault(self, fault: Fault) -> None:
+        self.summary.faults += 1
+        if self.writer:
+            self.writer.write_fault(fault)
+        if self._sid is not None:
+            self.store.add_faults(self._sid, [fault])
+        self.hub.publish(fault)
+        self._info(f"fault: {fault.kind} {fault.stream} {format_clock(fault.start_s - self._origin())}"
+                   f"-{format_clock(fault.end_s - self._origin())} {fault.detail}".rstrip())
+        self._output(self._call_detector("process_fault", fault))
+
+    def _call_detector(self, method: str, *args) -> DetectorOutput | None:
+        if self.detector is None or self.summary.detector_error is not None:
+            return None
+        try:
+            return getattr(self.detector, method)(*args)
+        except Exception as exc:  # a detector bug must not stop the recording
+            self.summary.detector_error = f"{type(exc).__name__}: {exc}"
+            print(f"twitchwatch: DETECTOR FAILED ({self.summary.detector_error}); recording continues, "
+                  "but NOTHING IS BEING DETECTED", file=self.err, flush=True)
+            self.hub.publish({"type": "detector_error", "detail": self.summary.detector_error})
+            return None
+
+    def _output(self, out: DetectorOutput | None) -> None:
+        if not out:
+            return
+        s = self.summary
+        s.events += len(out.events)
+        s.episodes += len(out.episodes)
+        if self.writer:
+            self.writer.write_output(out)
+        if self._sid is not None:
+            self.store.add_output(self._sid, out)
+        self.hub.publish(out)
+        for alert in out.alerts:
+            s.alerts.append(alert)
+            print(alert_line(alert, self._origin(), s.device), file=self.out, flush=True)
+            if self.on_alert:
+                self._spawn_hook(alert)
+
+    def _write_truth(self) -> None:
+        if self.truth is None or self.writer is None:
+            return
+        anns = self.truth()
+        if len(anns) > self._truth_written:
+            self.writer.write_annotations(anns[self._truth_written:], kind="truth")
+            self._truth_written = len(anns)
+
+    def _info(self, text: str) -> None:
+        print(f"twitchwatch: {text}", file=self.err, flush=True)
+
+    # ---- --on-alert ---------------------------------------------------------------------------
+
+    def _spawn_hook(self, alert: Alert) -> None:
+        payload = (json.dumps(alert_json(alert, self.summary.device, self.summary.session_id)) + "\n").encode()
+        task = asyncio.get_running_loop().create_task(self._run_hook(payload))
+        self._hooks.add(task)
+        task.add_done_callback(self._hooks.discard)
+
+    async def _run_hook(self, payload: bytes) -> None:
+        async with self._hook_slots:
+            try:
+                proc = await asyncio.create_subprocess_shell(
+                    self.on_alert, stdin=asyncio.subprocess.PIPE, stdout=None, stderr=None)
+                await proc.communicate(payload)
+                self.summary.hooks_run += 1
+                if proc.returncode:
+                    self.summary.hooks_failed += 1
+                    self._info(f"--on-alert command exited with status {proc.returncode}")
+            except OSError as exc:
+                self.summary.hooks_failed += 1
+                self._info(f"--on-alert command could not run: {exc}")
+
+    async def _wait_hooks(self) -> None:
+        if self._hooks:
+            await asyncio.wait(set(self._hooks), timeout=HOOK_GRACE_S)
+
+    # ---- end --------------------------------------------------------------------------------
+
+    def _finish(self) -> None:
+        self._output(self._call_detector("finish"))
+        self._write_truth()
+        s = self.summary
+        if self.writer is not None:
+            self.writer.close({"stopped_by": s.stopped_by, "alerts": len(s.alerts), "events": s.events,
+                               "detector_error": s.detector_error})
+        if self._sid is not None:
+            self.store.end_session(self._sid, s.duration_s)
