@@ -1,0 +1,425 @@
+"""The streaming detector: chunks in, final events / window labels / episodes / alerts out.
+
+Time grid: windows ``[k * hop_s, k * hop_s + window_s)`` on the device clock, for integer k. A
+window is processed once every stream in use has delivered all samples before its end, so the
+output does not depend on how the input was cut into chunks (a tested property). Per stream, the
+detector carries the filter states, the event detector, per-block statistics and a short buffer of
+decimated filter outputs (bounded: a window plus the last chunk).
+
+Bad input never raises: NaN/inf samples are held at the last finite value and counted; a window
+holding any is not labelled and raises the ``invalid_samples``/``signal_lost`` faults; a flat line
+(no change in a whole block) is ``signal_lost``; gaps up to ``MAX_FILL_S`` are held and reported,
+longer ones restart the stream. Rates below the minimum, a channel count that changes, or a chunk
+of an undeclared stream are configuration errors (:class:`~twitchwatch.errors.ConfigError`).
+
+Limitation: a stream declared by the device that never delivers is waited for during the first
+``STARTUP_WAIT_S`` seconds of the other streams, then ignored (with a ``signal_lost`` fault).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from twitchwatch.core.blocks import BlockReducer, block_ids, block_of
+from twitchwatch.core.classify import WindowClassifier, load_classifier
+from twitchwatch.core.config import DetectorConfig
+from twitchwatch.core.episodes import EpisodeTracker, FaultTracker
+from twitchwatch.core.events import EventDetector, EventSettings
+from twitchwatch.core.features import AccelWindows, EmgWindows, WindowBatch, column, compute_features
+from twitchwatch.core.filters import AccelFilters, Decimator, EmgFilters, decimation_factor
+from twitchwatch.errors import ConfigError
+from twitchwatch.model import (
+    WINDOW_LABELS,
+    Alert,
+    Chunk,
+    DetectorOutput,
+    DeviceInfo,
+    Event,
+    Fault,
+    StreamInfo,
+    WindowLabel,
+)
+
+#: Gaps up to this long are filled by holding the last sample (and reported); longer ones restart
+#: the stream's filters, s.
+MAX_FILL_S = 60.0
+#: A declared stream that has not delivered after the others have this much data is ignored, s.
+STARTUP_WAIT_S = 300.0
+#: Jitter of chunk timestamps tolerated before a gap is declared, in samples.
+GAP_TOLERANCE_SAMPLES = 1.5
+#: Fraction of the range at which a sample counts as clipped.
+CLIP_LEVEL = 0.999
+
+
+class _Stream:
+    """Everything the detector keeps for one stream."""
+
+    def __init__(self, info: StreamInfo, rate_hz: float, channels: int, t0_s: float, config: DetectorConfig):
+        self.kind, self.info, self.rate_hz, self.channels = info.kind, info, float(rate_hz), int(channels)
+        self.t0_s = float(t0_s)
+        self.c = config
+        names = info.channel_names if len(info.channel_names) == channels else tuple(f"ch{i}" for i in range(channels))
+        if self.kind == "accel":
+            self.filters = AccelFilters(rate_hz, channels, config)
+            ev_names = ("magnitude",) if channels == 1 else ("vector",)
+            settings = EventSettings(config.event_on_ratio, config.event_off_ratio, config.accel_refractory_s,
+                                     config.twitch_max_s, config.min_floor_g, config.floor_history_blocks)
+        else:
+            self.filters = EmgFilters(rate_hz, channels, config)
+            ev_names = names
+            settings = EventSettings(config.event_on_ratio, config.event_off_ratio, config.emg_refractory_s,
+                                     config.twitch_max_s, config.min_floor_uv, config.floor_history_blocks)
+        self.events = EventDetector(self.kind, ev_names, t0_s, rate_hz, settings)
+        self.decimate = Decimator(decimation_factor(rate_hz, config.feature_rate_hz))
+        self.feature_rate_hz = self.rate_hz / self.decimate.factor
+        self.window_n = int(round(config.window_s * self.feature_rate_hz))
+        self.next_index = 0
+        self.last_valid = None  # (channels,) last finite raw sample
+        # per-block sums: n, invalid, clipped (+ zero crossings per channel for EMG); max and min per channel
+        self.sums = BlockReducer(np.add, 3 + (channels if self.kind == "emg" else 0))
+        self.maxs = BlockReducer(np.maximum, channels)
+        self.mins = BlockReducer(np.minimum, channels)
+        self.block_base: int | None = None
+        self.block_rows = np.zeros((0, self.sums.width + 1))  # sums..., flat flag
+        self.done_block = block_of(t0_s, rate_hz, 0, config.hop_s) - 1  # last complete block
+        self.buffer: dict[str, np.ndarray] = {}
+        self.buffer_base = 0  # feature-rate index of buffer row 0
+
+    # -- per chunk ---------------------------------------------------------------------------------
+    def expected_t(self) -> float:
+        return self.t0_s + self.next_index / self.rate_hz
+
+    def feed(self, raw: np.ndarray) -> list[Event]:
+        """Filter, detect events, buffer features and block statistics of raw samples (n, channels)."""
+        n = raw.shape[0]
+        finite = np.isfinite(raw).all(axis=1)
+        if not finite.all():
+            raw = self._hold(raw, finite)
+        elif n:
+            self.last_valid = raw[-1].copy()
+        g0 = self.next_index
+        ids = block_ids(self.t0_s, self.rate_hz, g0, n, self.c.hop_s)
+        next_id = block_of(self.t0_s, self.rate_hz, g0 + n, self.c.hop_s)
+        sig = self.filters(raw)
+        if self.kind == "accel":
+            env = sig.event_env[:, None]
+            events, floor = self.events.process(env, ids, next_id)
+            keep = self.decimate.offset(g0)
+            fl = floor[keep :: self.decimate.factor, 0]
+            new = {
+                "move": sig.move[keep :: self.decimate.factor],
+                "gravity": sig.gravity[keep :: self.decimate.factor],
+                "env": sig.feature_env[keep :: self.decimate.factor],
+            }
+            new["snr"] = np.where(np.isfinite(fl), new["env"] / np.where(np.isfinite(fl), fl, 1.0), 0.0)
+            extra = np.zeros((n, 0))
+        else:
+            events, floor = self.events.process(sig.event_env, ids, next_id)
+            keep = self.decimate.offset(g0)
+            fl = floor[keep :: self.decimate.factor]
+            env = sig.feature_env[keep :: self.decimate.factor]
+            new = {"env": env, "snr": np.where(np.isfinite(fl), env / np.where(np.isfinite(fl), fl, 1.0), 0.0)}
+            extra = sig.zero_crossings.astype(float)
+        self._append(new)
+        clipped = np.zeros(n)
+        if self.info.range > 0:
+            clipped = (np.abs(raw) >= CLIP_LEVEL * self.info.range).any(axis=1).astype(float)
+        per_sample = np.column_stack([np.ones(n), (~finite).astype(float), clipped, extra])
+        done_ids, sums = self.sums.feed(ids, per_sample, next_id)
+        _, maxs = self.maxs.feed(ids, raw, next_id)
+        _, mins = self.mins.feed(ids, raw, next_id)
+        self.next_index += n
+        if done_ids.size:
+            flat = np.all(maxs - mins <= 0.0, axis=1).astype(float)
+            self._store_blocks(done_ids, np.column_stack([sums, flat]))
+            self.done_block = int(done_ids[-1])
+        return events
+
+    def _hold(self, raw: np.ndarray, finite: np.ndarray) -> np.ndarray:
+        """Replace non-finite rows by the last finite row (zeros before any)."""
+        raw = np.array(raw, dtype=float, copy=True)
+        idx = np.where(finite, np.arange(raw.shape[0]), -1)
+        np.maximum.accumulate(idx, out=idx)
+        before = self.last_valid if self.last_valid is not None else np.zeros(raw.shape[1])
+        filled = np.where((idx >= 0)[:, None], raw[np.maximum(idx, 0)], before[None, :])
+        if raw.shape[0]:
+            self.last_valid = filled[-1].copy()
+        return filled
+
+    def _append(self, new: dict[str, np.ndarray]) -> None:
+        if not self.buffer:
+            self.buffer = {k: v.copy() for k, v in new.items()}
+        else:
+            self.buffer = {k: np.concatenate([self.buffer[k], new[k]]) for k, v in new.items()}
+
+    def _store_blocks(self, ids: np.ndarray, rows: np.ndarray) -> None:
+        if self.block_base is None:
+            self.block_base = int(ids[0])
+        end = self.block_base + self.block_rows.shape[0]
+        if int(ids[0]) > end:  # missing blocks (should not happen: gaps are filled) -> empty rows
+            self.block_rows = np.concatenate([self.block_rows, np.zeros((int(ids[0]) - end, rows.shape[1]))])
+        self.block_rows = np.concatenate([self.block_rows, rows])
+
+    def fill_gap(self, gap_s: float) -> list[Event]:
+        """Hold the last sample over a gap, the held samples counted as invalid."""
+        n = int(round(gap_s * self.rate_hz))
+        value = self.last_valid if self.last_valid is not None else np.zeros(self.channels)
+        block = np.full((n, self.channels), np.nan)
+        block[:] = np.nan
+        self.last_valid = value
+        events = self.feed(block)
+        return events
+
+    # -- windows ---------------------------------------------------------------------------------
+    def feature_start(self, t_s: np.ndarray) -> np.ndarray:
+        """Feature-rate index of the first sample at or after each time in ``t_s``."""
+        return np.ceil((t_s - self.t0_s) * self.feature_rate_hz - 1e-9).astype(np.int64)
+
+    def take(self, starts_s: np.ndarray) -> dict[str, np.ndarray] | None:
+        idx = self.feature_start(starts_s) - self.buffer_base
+        out = {}
+        for key, arr in self.buffer.items():
+            view = np.lib.stride_tricks.sliding_window_view(arr, self.window_n, axis=0)
+            v = view[idx]
+            out[key] = np.moveaxis(v, -1, 1) if v.ndim == 3 else v
+        return out
+
+    def block_stats(self, k: np.ndarray, nb: int) -> np.ndarray:
+        """Sums of block rows over blocks k .. k+nb-1 for each window start block k; (w, width)."""
+        rows = self.block_rows
+        pos = k - self.block_base
+        cs = np.concatenate([np.zeros((1, rows.shape[1])), np.cumsum(rows, axis=0)])
+        return cs[pos + nb] - cs[pos]
+
+    def trim(self, next_window_start_s: float, next_block: int) -> None:
+        """Forget buffered samples and blocks that no future window needs."""
+        keep_from = int(self.feature_start(np.array([next_window_start_s]))[0])
+        drop = keep_from - self.buffer_base
+        if drop > 0 and self.buffer:
+            self.buffer = {k: v[drop:] for k, v in self.buffer.items()}
+            self.buffer_base = keep_from
+        if self.block_base is not None and next_block > self.block_base:
+            d = min(next_block - self.block_base, self.block_rows.shape[0])
+            self.block_rows = self.block_rows[d:]
+            self.block_base += d
+
+
+class Detector:
+    """Streaming detector for one device session.
+
+    Parameters
+    ----------
+    device_info : the streams (kind, rate, channels, range) as the source announced them
+    classifier : a :class:`~twitchwatch.core.classify.WindowClassifier` (model or baseline)
+    config : :class:`DetectorConfig`
+    """
+
+    def __init__(self, device_info: DeviceInfo, classifier: WindowClassifier, config: DetectorConfig = DetectorConfig()):
+        self.device_info = device_info
+        self.classifier = classifier
+        self.c = config
+        if abs(config.window_s / config.hop_s - round(config.window_s / config.hop_s)) > 1e-9:
+            raise ConfigError(f"window {config.window_s} s is not a multiple of the hop {config.hop_s} s")
+        self.declared = {s.kind: s for s in device_info.streams if s.kind in ("accel", "emg") and s.channels > 0}
+        if not self.declared:
+            raise ConfigError(f"{device_info.source or device_info.device_id}: no accelerometer or EMG stream to analyse")
+        for s in self.declared.values():
+            minimum = config.min_accel_rate_hz if s.kind == "accel" else config.min_emg_rate_hz
+            if not (math.isfinite(s.rate_hz) and s.rate_hz >= minimum):
+                raise ConfigError(
+                    f"{device_info.source or device_info.device_id}: {s.kind} stream at {s.rate_hz:g} Hz, "
+                    f"the detector needs >= {minimum:g} Hz"
+                )
+        self.streams: dict[str, _Stream] = {}
+        self.ignored: set[str] = set()
+        self.nb = config.blocks_per_window
+        self.next_k: int | None = None  # next window start block
+        self.held_events: list[Event] = []
+        self.episodes = EpisodeTracker(config)
+        not_worn_n = max(1, int(round(config.not_worn_s / config.hop_s)))
+        self.faults = {
+            kind: FaultTracker(
+                {"saturated": config.fault_on_windows, "signal_lost": config.fault_on_windows,
+                 "invalid_samples": 1, "not_worn": not_worn_n},
+                config.fault_off_windows,
+            )
+            for kind in self.declared
+        }
+        self.extra_faults: list[Fault] = []
+        self.extra_alerts: list[Alert] = []
+
+    # -- public API ----------------------------------------------------------------------------
+    def process(self, chunk: Chunk) -> DetectorOutput:
+        """Feed one chunk; return what became final."""
+        kind = chunk.stream
+        if kind not in self.declared:
+            raise ConfigError(f"{self._name()}: chunk of stream {kind!r}, which the device did not declare")
+        samples = np.asarray(chunk.samples, dtype=float)
+        if samples.ndim == 1:
+            samples = samples[:, None]
+        info = self.declared[kind]
+        st = self.streams.get(kind)
+        if st is None:
+            if not (math.isfinite(chunk.rate_hz) and chunk.rate_hz > 0):
+                raise ConfigError(f"{self._name()}: {kind} chunk with rate {chunk.rate_hz!r} Hz")
+            st = self.streams[kind] = _Stream(info, chunk.rate_hz, samples.shape[1], chunk.t0_s, self.c)
+            self.ignored.discard(kind)
+        else:
+            if abs(chunk.rate_hz - st.rate_hz) > 1e-6 * st.rate_hz:
+                raise ConfigError(f"{self._name()}: {kind} rate changed from {st.rate_hz:g} to {chunk.rate_hz:g} Hz")
+            if samples.shape[1] != st.channels:
+                raise ConfigError(f"{self._name()}: {kind} channels changed from {st.channels} to {samples.shape[1]}")
+            gap_s = chunk.t0_s - st.expected_t()
+            if gap_s * st.rate_hz > GAP_TOLERANCE_SAMPLES:
+                self.extra_faults.append(Fault("gap", st.expected_t(), chunk.t0_s, kind, f"{gap_s:.3f} s missing"))
+                if gap_s <= MAX_FILL_S:
+                    self.held_events.extend(st.fill_gap(gap_s))
+                else:
+                    self._restart(kind, chunk, samples)
+                    st = self.streams[kind]
+        self.held_events.extend(st.feed(samples))
+        return self._collect(final=False)
+
+    def process_fault(self, fault: Fault) -> DetectorOutput:
+        """A fault reported by the source (lead off, link lost, ...): raised as a fault alert."""
+        kind = {"lead_off": "signal_lost", "gap": "signal_lost"}.get(fault.kind, fault.kind)
+        if kind not in ("not_worn", "signal_lost", "saturated"):
+            return DetectorOutput()
+        reasons = (("duration_s", float(fault.end_s - fault.start_s)),)
+        return DetectorOutput(alerts=(Alert("fault", kind, float(fault.end_s), float(fault.start_s), reasons),))
+
+    def finish(self) -> DetectorOutput:
+        """End of input: flush events, close episodes and faults."""
+        for st in self.streams.values():
+            self.held_events.extend(st.events.finish())
+        out = self._collect(final=True)
+        episodes = tuple(self.episodes.finish())
+        faults = tuple(f for kind, tr in self.faults.items() for f in tr.finish(kind))
+        return DetectorOutput(out.events, out.windows, out.episodes + episodes, out.alerts, out.faults + faults)
+
+    # -- internals ---------------------------------------------------------------------------------
+    def _name(self) -> str:
+        return self.device_info.source or self.device_info.device_id or "device"
+
+    def _restart(self, kind: str, chunk: Chunk, samples: np.ndarray) -> None:
+        old = self.streams[kind]
+        self.held_events.extend(old.events.finish())
+        self.streams[kind] = _Stream(old.info, chunk.rate_hz, samples.shape[1], chunk.t0_s, self.c)
+        self.next_k = None  # recomputed: windows across the gap are skipped
+
+    def _active_streams(self) -> list[_Stream]:
+        """Streams that windows wait for (declared streams that never delivered are dropped after a while)."""
+        active = list(self.streams.values())
+        if len(active) < len(self.declared) and active:
+            furthest = max(st.next_index / st.rate_hz for st in active)
+            for kind in self.declared:
+                if kind not in self.streams and kind not in self.ignored and furthest >= STARTUP_WAIT_S:
+                    self.ignored.add(kind)
+                    t = min(st.t0_s for st in active)
+                    self.extra_faults.append(Fault("signal_lost", t, t + furthest, kind, "stream never delivered"))
+        return active
+
+    def _collect(self, final: bool) -> DetectorOutput:
+        windows, episodes, alerts, faults = self._windows(final)
+        if final:
+            ready = sorted(self.held_events, key=lambda e: (e.t_s, e.stream, e.channel))
+            self.held_events = []
+        else:
+            streams = list(self.streams.values())
+            horizon = min(st.events.horizon_s() for st in streams) if streams else -math.inf
+            if len(self.streams) < len(self.declared) - len(self.ignored):
+                horizon = -math.inf  # a declared stream may still deliver earlier events
+            ready = sorted((e for e in self.held_events if e.t_s < horizon), key=lambda e: (e.t_s, e.stream, e.channel))
+            if ready:
+                self.held_events = [e for e in self.held_events if e.t_s >= horizon]
+        faults = self.extra_faults + faults
+        alerts = self.extra_alerts + alerts
+        self.extra_faults, self.extra_alerts = [], []
+        return DetectorOutput(tuple(ready), tuple(windows), tuple(episodes), tuple(alerts), tuple(faults))
+
+    def _windows(self, final: bool):
+        streams = self._active_streams()
+        if not streams or len(streams) < len(self.declared) - len(self.ignored):
+            return [], [], [], []
+        hop, nb = self.c.hop_s, self.nb
+        first_k = max(math.ceil(st.t0_s / hop - 1e-9) for st in streams)
+        if self.next_k is None or self.next_k < first_k:
+            self.next_k = first_k
+        last_k = min(st.done_block for st in streams) - nb + 1
+        if last_k < self.next_k:
+            return [], [], [], []
+        k = np.arange(self.next_k, last_k + 1)
+        self.next_k = last_k + 1
+        starts = k * hop
+        ends = starts + self.c.window_s
+        accel = emg = None
+        valid = np.ones(k.size, dtype=bool)
+        flags: dict[str, dict[str, np.ndarray]] = {}
+        for st in streams:
+            stats = st.block_stats(k, nb)  # n, invalid, clipped, [zc...], flat
+            n = np.maximum(stats[:, 0], 1)
+            invalid = stats[:, 1] > 0
+            flat = stats[:, -1] > 0
+            clip_frac = stats[:, 2] / n
+            valid &= ~invalid & ~flat
+            flags[st.kind] = {"invalid_samples": invalid, "signal_lost": flat | (stats[:, 1] / n > 0.5),
+                              "saturated": clip_frac > self.c.clip_fraction}
+            data = st.take(starts)
+            if st.kind == "accel":
+                accel = AccelWindows(st.feature_rate_hz, data["move"], data["gravity"], data["env"], data["snr"], clip_frac)
+            else:
+                zcr = stats[:, 3 : 3 + st.channels].mean(axis=1) / self.c.window_s
+                emg = EmgWindows(st.feature_rate_hz, data["env"], data["snr"], zcr)
+            st.trim(float((last_k + 1) * hop), int(last_k + 1))
+        feats = compute_features(WindowBatch(k.size, accel, emg))
+        proba = self.classifier.predict_proba(feats)
+        label_idx = np.argmax(proba, axis=1)
+        confidence = proba[np.arange(k.size), label_idx]
+        acc = feats[:, column("acc_present")] > 0
+        dominant = np.where(acc, feats[:, column("acc_rhythm_hz")], feats[:, column("emg_rhythm_hz")])
+        rhythm = np.maximum(feats[:, column("acc_rhythm")], feats[:, column("emg_rhythm")])
+        labels = [WINDOW_LABELS[i] if v else "" for i, v in zip(label_idx.tolist(), valid.tolist())]
+        windows = [
+            WindowLabel(float(s), float(e), lab, float(c), float(d), float(r))
+            for s, e, lab, c, d, r in zip(starts.tolist(), ends.tolist(), labels, confidence.tolist(),
+                                          dominant.tolist(), rhythm.tolist())
+            if lab
+        ]
+        spread = acc & (feats[:, column("acc_log_rms")] >= math.log10(self.c.spread_rms_g))
+        reasons = [
+            (("dominant_hz", round(d, 3)), ("rhythmicity", round(r, 3)), ("probability", round(c, 3)))
+            for d, r, c in zip(dominant.tolist(), rhythm.tolist(), confidence.tolist())
+        ]
+        episodes, alerts = self.episodes.step(labels, starts, ends, dominant, spread, reasons)
+        faults: list[Fault] = []
+        for kind, fl in flags.items():
+            for fk in ("invalid_samples", "signal_lost", "saturated"):
+                f, a = self.faults[kind].step(fk, fl[fk], starts, ends, kind, fk.replace("_", " "))
+                faults += f
+                alerts += a
+        still = self._not_worn(feats)
+        f, a = self.faults[next(iter(self.faults))].step("not_worn", still, starts, ends, "", "no movement, no EMG contact")
+        faults += f
+        alerts += a
+        alerts.sort(key=lambda a: (a.t_s, a.level, a.kind))
+        return windows, episodes, alerts, faults
+
+    def _not_worn(self, feats: np.ndarray) -> np.ndarray:
+        acc = feats[:, column("acc_present")] > 0
+        emg = feats[:, column("emg_present")] > 0
+        still = acc & (feats[:, column("acc_log_rms")] < math.log10(self.c.still_rms_g))
+        no_contact = ~emg | (feats[:, column("emg_log_env")] < math.log10(self.c.no_contact_uv))
+        return np.where(acc, still & no_contact, emg & no_contact)
+
+
+def make_detector(device_info: DeviceInfo, placement: str | None = None, classifier: str = "model",
+                  config: DetectorConfig = DetectorConfig()) -> Detector:
+    """A detector with the classifier for ``placement`` (default: the device's own placement).
+
+    ``classifier`` is "model" (the trained file for the placement; ModelError if it is missing) or
+    "baseline" (the rule-based classifier, only when asked for).
+    """
+    where = placement or device_info.placement or "foot"
+    return Detector(device_info, load_classifier(where, classifier), config)

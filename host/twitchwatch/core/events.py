@@ -1,0 +1,216 @@
+"""Twitch and burst events from an adaptive noise floor, streaming.
+
+For each channel of an envelope signal the noise floor of grid block ``j`` is the median of the
+geometric-mean envelope of the ``floor_history_blocks`` blocks before it (only the past: causal).
+An event starts when the envelope exceeds ``on_ratio`` x floor and ends when it falls below
+``off_ratio`` x floor (hysteresis). Events closer than the refractory time are merged into one.
+Events shorter than ``twitch_max_s`` are "twitch", longer ones "burst".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from twitchwatch.core.blocks import BlockReducer
+from twitchwatch.model import Event
+
+
+@dataclass(frozen=True)
+class EventSettings:
+    """Settings of one :class:`EventDetector` (units: s, ratios, the stream's unit for the floor)."""
+
+    on_ratio: float
+    off_ratio: float
+    refractory_s: float
+    twitch_max_s: float
+    min_floor: float
+    history_blocks: int
+
+
+class EventDetector:
+    """Streaming onset/offset detection on an envelope (n, channels) sampled at ``rate_hz``.
+
+    Parameters
+    ----------
+    stream : "accel" or "emg" (copied into each Event)
+    channel_names : one name per envelope channel
+    t0_s, rate_hz : time of global sample 0 and the rate; event times are ``t0_s + index / rate_hz``
+    settings : :class:`EventSettings`
+    """
+
+    def __init__(self, stream: str, channel_names: tuple[str, ...], t0_s: float, rate_hz: float, settings: EventSettings):
+        self.stream = stream
+        self.names = tuple(channel_names)
+        self.c = len(self.names)
+        self.t0_s, self.rate_hz, self.s = float(t0_s), float(rate_hz), settings
+        self.refractory = max(1, int(round(settings.refractory_s * rate_hz)))
+        self._log_sums = BlockReducer(np.add, self.c + 1)
+        self._history = np.zeros((0, self.c))  # geometric-mean envelopes of the last completed blocks
+        self._floor_block: int | None = None  # block whose floor is cached in _floor
+        self._floor = np.full(self.c, np.inf)
+        self._active = np.zeros(self.c, dtype=bool)
+        self._open_on = np.zeros(self.c, dtype=np.int64)
+        self._open_peak = np.zeros(self.c)
+        self._pending: list[tuple[int, int, float] | None] = [None] * self.c
+        self._next_index = 0
+
+    # -- noise floor --------------------------------------------------------------------------
+    def _floors_for(self, ids: np.ndarray, done_ids: np.ndarray, done_geo: np.ndarray) -> np.ndarray:
+        """Floor (c,) for each distinct block in ``ids``; completes the history with ``done_geo``."""
+        uniq = np.unique(ids)
+        m = self.s.history_blocks
+        hist = np.concatenate([self._history, done_geo])  # rows: blocks in time order
+        # position in hist of each distinct block: blocks completed in this chunk are the last rows
+        n_prev = self._history.shape[0]
+        pos = n_prev + np.searchsorted(done_ids, uniq)  # number of rows strictly before that block
+        floors = np.empty((uniq.shape[0], self.c))
+        if hist.shape[0] >= m:
+            windows = np.lib.stride_tricks.sliding_window_view(hist, m, axis=0)  # (rows-m+1, c, m)
+        for i, p in enumerate(pos) if uniq.shape[0] <= 4 else ():
+            floors[i] = self._median_before(hist, p)
+        if uniq.shape[0] > 4:
+            full = pos >= m
+            if np.any(full):
+                floors[full] = np.median(windows[pos[full] - m], axis=-1)
+            for i in np.flatnonzero(~full):
+                floors[i] = self._median_before(hist, pos[i])
+        self._history = hist[-m:]
+        floors = np.exp(floors)
+        return uniq, np.maximum(floors, self.s.min_floor)
+
+    def _median_before(self, hist: np.ndarray, p: int) -> np.ndarray:
+        if p <= 0:
+            return np.full(self.c, np.inf)
+        return np.median(hist[max(0, p - self.s.history_blocks) : p], axis=0)
+
+    # -- main step ----------------------------------------------------------------------------
+    def process(self, env: np.ndarray, ids: np.ndarray, next_id: int) -> tuple[list[Event], np.ndarray]:
+        """Detect events in the next ``env`` samples (n, c) with grid block ``ids`` (n,).
+
+        Returns
+        -------
+        events : the events that became final, in time order per channel
+        floor : (n, c) the noise floor used for each sample (inf during the first block)
+        """
+        n = env.shape[0]
+        g0 = self._next_index
+        self._next_index += n
+        logs = np.log(np.maximum(env, self.s.min_floor))
+        done_ids, done = self._log_sums.feed(ids, np.concatenate([logs, np.ones((n, 1))], axis=1), next_id)
+        done_geo = done[:, : self.c] / done[:, self.c :] if done.shape[0] else np.zeros((0, self.c))
+        if n == 0:
+            self._history = np.concatenate([self._history, done_geo])[-self.s.history_blocks :]
+            return self._flush_pending(g0, force=False), np.zeros((0, self.c))
+        uniq, floors = self._floors_for(ids, done_ids, done_geo)
+        floor = floors[np.searchsorted(uniq, ids)]
+        on = env > self.s.on_ratio * floor
+        off = env < self.s.off_ratio * floor
+        code = np.where(on, 1, np.where(off, 0, -1))
+        last = np.where(code >= 0, np.arange(n)[:, None], -1)
+        np.maximum.accumulate(last, axis=0, out=last)
+        state = np.where(last >= 0, np.take_along_axis(code, np.maximum(last, 0), axis=0) == 1, self._active[None, :])
+        prev = np.concatenate([self._active[None, :], state[:-1]])
+        events: list[Event] = []
+        for ch in range(self.c):
+            events.extend(self._channel_events(ch, env[:, ch], state[:, ch], prev[:, ch], g0))
+        self._active = state[-1].copy()
+        return events, floor
+
+    def _channel_events(self, ch: int, env: np.ndarray, state: np.ndarray, prev: np.ndarray, g0: int) -> list[Event]:
+        n = env.shape[0]
+        rises = np.flatnonzero(state & ~prev)
+        falls = np.flatnonzero(~state & prev)
+        closed: list[tuple[int, int, float]] = []
+        starts = list(rises)
+        ends = list(falls)
+        if prev[0]:  # an event was open when this block began
+            first_end = ends.pop(0) if ends else None
+            if first_end is None:
+                self._open_peak[ch] = max(self._open_peak[ch], float(env.max()))
+                return self._finish_channel(ch, closed, g0 + n, open_on=int(self._open_on[ch]))
+            peak = max(self._open_peak[ch], float(env[:first_end].max()) if first_end > 0 else 0.0)
+            closed.append((int(self._open_on[ch]), g0 + first_end, peak))
+        open_on = None
+        if len(starts) > len(ends):
+            s = starts.pop()
+            open_on = g0 + s
+            self._open_on[ch] = open_on
+            self._open_peak[ch] = float(env[s:].max())
+        if starts:
+            s_arr = np.asarray(starts)
+            e_arr = np.asarray(ends)
+            peaks = np.maximum.reduceat(env, np.ravel(np.column_stack([s_arr, e_arr])))[::2]
+            closed.extend(zip((g0 + s_arr).tolist(), (g0 + e_arr).tolist(), peaks.tolist()))
+        return self._finish_channel(ch, closed, g0 + n, open_on=open_on)
+
+    def _finish_channel(self, ch: int, closed: list, end_index: int, open_on: int | None) -> list[Event]:
+        """Merge closed events with the pending one (refractory) and emit those that are final."""
+        if self._pending[ch] is not None:
+            closed.insert(0, self._pending[ch])
+            self._pending[ch] = None
+        merged: list[list] = []
+        for on, off, peak in closed:
+            if merged and on - merged[-1][1] < self.refractory:
+                merged[-1][1] = off
+                merged[-1][2] = max(merged[-1][2], peak)
+            else:
+                merged.append([on, off, peak])
+        if merged:
+            on, off, peak = merged[-1]
+            horizon = open_on if open_on is not None else end_index
+            if horizon - off < self.refractory:
+                self._pending[ch] = (on, off, peak)
+                merged.pop()
+        return [self._event(ch, on, off, peak) for on, off, peak in merged]
+
+    def _flush_pending(self, end_index: int, force: bool) -> list[Event]:
+        out = []
+        for ch in range(self.c):
+            p = self._pending[ch]
+            if p is not None and (force or end_index - p[1] >= self.refractory) and not self._active[ch]:
+                out.append(self._event(ch, *p))
+                self._pending[ch] = None
+        return out
+
+    def _event(self, ch: int, on: int, off: int, peak: float) -> Event:
+        duration = (off - on) / self.rate_hz
+        return Event(
+            t_s=self.t0_s + on / self.rate_hz,
+            duration_s=duration,
+            kind="twitch" if duration < self.s.twitch_max_s else "burst",
+            stream=self.stream,
+            channel=self.names[ch],
+            amplitude=float(peak),
+        )
+
+    def horizon_s(self) -> float:
+        """No event not yet returned can start before this time, s."""
+        idx = self._next_index
+        for ch in range(self.c):
+            if self._pending[ch] is not None:
+                idx = min(idx, self._pending[ch][0])
+            if self._active[ch]:
+                idx = min(idx, int(self._open_on[ch]))
+        return self.t0_s + idx / self.rate_hz
+
+    def finish(self) -> list[Event]:
+        """End of stream: close open events at the last sample and emit everything pending."""
+        out: list[Event] = []
+        for ch in range(self.c):
+            closed = []
+            if self._pending[ch] is not None:
+                closed.append(self._pending[ch])
+                self._pending[ch] = None
+            if self._active[ch]:
+                closed.append((int(self._open_on[ch]), self._next_index, float(self._open_peak[ch])))
+                self._active[ch] = False
+            merged: list[list] = []
+            for on, off, peak in closed:
+                if merged and on - merged[-1][1] < self.refractory:
+                    merged[-1][1], merged[-1][2] = off, max(merged[-1][2], peak)
+                else:
+                    merged.append([on, off, peak])
+            out.extend(self._event(ch, *m) for m in merged)
+        return out

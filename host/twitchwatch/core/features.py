@@ -1,0 +1,275 @@
+"""Window features, computed for a whole batch of windows at once (no per-window loop).
+
+Input is a :class:`WindowBatch`: for each stream present, the windows' samples of the decimated
+filter outputs as 2-D/3-D arrays (windows x samples [x channels]) and per-window block statistics.
+One ``rfft`` per signal over the window axis gives the spectra and (through the power spectrum)
+the autocorrelations. Features of an absent stream take explicit defaults and an indicator feature
+says which streams were there, so the output never holds NaN.
+
+All frequencies in Hz, durations in s, accelerations in g, EMG in uV (log10 where stated).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Lags searched for envelope rhythmicity, s: 0.2-2 s, i.e. 0.5-5 Hz (clonic range, PHYSIOLOGY.md;
+#: slower jerking needs more than a 4 s window to show two periods).
+RHYTHM_LAG_S = (0.2, 2.0)
+#: Half-width of the spectral peak for "sharpness", Hz (a tremor line is narrower than this).
+PEAK_HALF_WIDTH_HZ = 0.3
+#: Envelope-to-floor ratio that counts as active for onset statistics (same as the event onset).
+ACTIVE_RATIO = 4.0
+#: Above this the movement spectrum is "high" (enhanced physiological/essential/orthostatic tremor).
+HIGH_BAND_HZ = 8.0
+#: Below this it is "low" (gait, PLM, slow clonic jerking).
+LOW_BAND_HZ = 3.0
+#: Value of the inter-event-interval CV when a window holds fewer than three onsets (undefined).
+NO_CV = -1.0
+
+ACCEL_FEATURES = (
+    "acc_present", "acc_3axis", "acc_log_rms", "acc_dom_hz", "acc_peak_frac", "acc_entropy",
+    "acc_dom_trend_hz", "acc_high_frac", "acc_low_frac", "acc_kurtosis", "acc_rhythm", "acc_rhythm_hz",
+    "acc_env_log_mean", "acc_env_cv", "acc_onset_rate", "acc_iei_cv", "acc_active_frac",
+    "acc_burst_s", "acc_log_peak", "acc_clip_frac", "acc_grav_x", "acc_grav_y", "acc_grav_z",
+    "acc_tilt_change",
+)
+EMG_FEATURES = (
+    "emg_present", "emg_2ch", "emg_log_env", "emg_env_cv", "emg_rhythm", "emg_rhythm_hz",
+    "emg_onset_rate", "emg_iei_cv", "emg_active_frac", "emg_burst_s", "emg_log_peak_snr",
+    "emg_coact", "emg_zcr_hz",
+)
+#: Column order of the feature matrix (the model file stores it and is refused if it differs).
+FEATURE_NAMES: tuple[str, ...] = ACCEL_FEATURES + EMG_FEATURES
+_INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
+
+
+def column(name: str) -> int:
+    """Column of feature ``name`` in the feature matrix."""
+    return _INDEX[name]
+
+
+@dataclass(frozen=True)
+class AccelWindows:
+    """Accelerometer windows at the feature rate ``rate_hz``.
+
+    move : (w, n, c) g, movement band; gravity : (w, n, c) g; env : (w, n) g twitch-band envelope;
+    snr : (w, n) envelope / noise floor; clip_frac : (w,) fraction of raw samples at the range.
+    """
+
+    rate_hz: float
+    move: np.ndarray
+    gravity: np.ndarray
+    env: np.ndarray
+    snr: np.ndarray
+    clip_frac: np.ndarray
+
+
+@dataclass(frozen=True)
+class EmgWindows:
+    """EMG windows at the feature rate ``rate_hz``.
+
+    env : (w, n, k) uV envelope; snr : (w, n, k) envelope / noise floor;
+    zcr_hz : (w,) zero crossings per second of the band-passed EMG, mean over channels.
+    """
+
+    rate_hz: float
+    env: np.ndarray
+    snr: np.ndarray
+    zcr_hz: np.ndarray
+
+
+@dataclass(frozen=True)
+class WindowBatch:
+    """The windows to describe: ``count`` windows; either stream may be None (absent)."""
+
+    count: int
+    accel: AccelWindows | None
+    emg: EmgWindows | None
+
+
+def _nfft(n: int) -> int:
+    return 1 << int(np.ceil(np.log2(max(2 * n, 8))))
+
+
+def spectral_features(x: np.ndarray, rate_hz: float, band_hz: tuple[float, float]) -> dict[str, np.ndarray]:
+    """Spectral shape of (w, n, c) band-limited windows; power summed over channels.
+
+    Returns dom_hz, peak_frac (power within +-PEAK_HALF_WIDTH_HZ of the peak / band power),
+    entropy (normalised spectral entropy, 0..1), high_frac, low_frac, trend_hz (dominant
+    frequency of the second half minus the first half), each shape (w,).
+    """
+    w, n, _ = x.shape
+    nfft = _nfft(n)
+    freqs = np.fft.rfftfreq(nfft, 1.0 / rate_hz)
+    in_band = (freqs >= band_hz[0]) & (freqs <= band_hz[1])
+    taper = np.hanning(n)[None, :, None]
+    power = (np.abs(np.fft.rfft(x * taper, nfft, axis=1)) ** 2).sum(axis=2)[:, in_band]
+    f = freqs[in_band]
+    total = power.sum(axis=1) + 1e-30
+    k = np.argmax(power, axis=1)
+    dom = f[k]
+    near = np.abs(f[None, :] - dom[:, None]) <= PEAK_HALF_WIDTH_HZ
+    peak_frac = (power * near).sum(axis=1) / total
+    p = power / total[:, None]
+    entropy = -(p * np.log(p + 1e-30)).sum(axis=1) / np.log(max(f.size, 2))
+    high = (power * (f[None, :] >= HIGH_BAND_HZ)).sum(axis=1) / total
+    low = (power * (f[None, :] < LOW_BAND_HZ)).sum(axis=1) / total
+    half = n // 2
+    halves = np.concatenate([x[:, :half], x[:, n - half :]], axis=0) * np.hanning(half)[None, :, None]
+    hp = (np.abs(np.fft.rfft(halves, nfft, axis=1)) ** 2).sum(axis=2)[:, in_band]
+    hdom = f[np.argmax(hp, axis=1)]
+    silent = total < 1e-20
+    trend = np.where(silent, 0.0, hdom[w:] - hdom[:w])
+    return {
+        "dom_hz": np.where(silent, 0.0, dom),
+        "peak_frac": np.where(silent, 0.0, peak_frac),
+        "entropy": np.where(silent, 1.0, entropy),
+        "high_frac": high,
+        "low_frac": low,
+        "trend_hz": trend,
+    }
+
+
+def rhythmicity(env: np.ndarray, rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    """Autocorrelation rhythmicity of envelopes (w, n).
+
+    The normalised autocorrelation (via the power spectrum) is searched for its highest value at
+    lags in RHYTHM_LAG_S after its first local minimum (so a slowly varying envelope does not count
+    as rhythmic).
+
+    Returns
+    -------
+    rhythm : (w,) peak autocorrelation, -1..1 (0 where undefined)
+    rhythm_hz : (w,) 1 / lag of that peak, Hz (0 where undefined)
+    """
+    w, n = env.shape
+    e = env - env.mean(axis=1, keepdims=True)
+    nfft = _nfft(n)
+    ac = np.fft.irfft(np.abs(np.fft.rfft(e, nfft, axis=1)) ** 2, nfft, axis=1)[:, :n]
+    zero = ac[:, :1]
+    ac = np.where(zero > 1e-30, ac / np.where(zero > 1e-30, zero, 1.0), 0.0)
+    lags = np.arange(n) / rate_hz
+    rising = np.diff(ac, axis=1) > 0
+    first_min = np.where(rising.any(axis=1), np.argmax(rising, axis=1), n)
+    allowed = (lags[None, :] >= RHYTHM_LAG_S[0]) & (lags[None, :] <= RHYTHM_LAG_S[1])
+    allowed = allowed & (np.arange(n)[None, :] >= first_min[:, None])
+    masked = np.where(allowed, ac, -np.inf)
+    k = np.argmax(masked, axis=1)
+    best = masked[np.arange(w), k]
+    ok = np.isfinite(best)
+    return np.where(ok, best, 0.0), np.where(ok & (k > 0), rate_hz / np.maximum(k, 1), 0.0)
+
+
+def onset_statistics(snr: np.ndarray, rate_hz: float) -> dict[str, np.ndarray]:
+    """Onsets of activity (envelope above ACTIVE_RATIO x floor) in windows (w, n).
+
+    Returns onset_rate (per s), iei_cv (CV of inter-onset intervals, NO_CV with < 3 onsets),
+    active_frac (0..1) and burst_s (mean active run, s), each (w,).
+    """
+    w, n = snr.shape
+    active = snr > ACTIVE_RATIO
+    rises = active[:, 1:] & ~active[:, :-1]
+    count = rises.sum(axis=1)
+    rows, cols = np.nonzero(rises)
+    same = rows[1:] == rows[:-1]
+    d = np.diff(cols).astype(float)[same]
+    r = rows[1:][same]
+    k = np.bincount(r, minlength=w).astype(float)
+    s1 = np.bincount(r, weights=d, minlength=w)
+    s2 = np.bincount(r, weights=d * d, minlength=w)
+    mean = s1 / np.maximum(k, 1)
+    var = np.maximum(s2 / np.maximum(k, 1) - mean**2, 0.0)
+    cv = np.where(k >= 2, np.sqrt(var) / np.maximum(mean, 1e-12), NO_CV)
+    active_n = active.sum(axis=1)
+    duration_s = n / rate_hz
+    return {
+        "onset_rate": count / duration_s,
+        "iei_cv": cv,
+        "active_frac": active_n / n,
+        "burst_s": np.where(count > 0, active_n / np.maximum(count, 1) / rate_hz, 0.0),
+    }
+
+
+def _accel_features(a: AccelWindows, out: np.ndarray) -> None:
+    w, n, c = a.move.shape
+    put = lambda name, v: out.__setitem__((slice(None), _INDEX[name]), v)  # noqa: E731
+    put("acc_present", 1.0)
+    put("acc_3axis", 1.0 if c == 3 else 0.0)
+    ms = (a.move**2).mean(axis=1).sum(axis=1)
+    put("acc_log_rms", np.log10(np.sqrt(ms) + 1e-4))
+    band = (0.3, min(20.0, 0.45 * a.rate_hz))
+    spec = spectral_features(a.move, a.rate_hz, band)
+    for key in ("dom_hz", "peak_frac", "entropy", "high_frac", "low_frac"):
+        put("acc_" + key, spec[key])
+    put("acc_dom_trend_hz", spec["trend_hz"])
+    m2 = (a.move**2).mean(axis=1)
+    m4 = (a.move**4).mean(axis=1)
+    put("acc_kurtosis", np.max(m4 / np.maximum(m2**2, 1e-30), axis=1))
+    rhythm, rhythm_hz = rhythmicity(a.env, a.rate_hz)
+    put("acc_rhythm", rhythm)
+    put("acc_rhythm_hz", rhythm_hz)
+    mean_env = a.env.mean(axis=1)
+    put("acc_env_log_mean", np.log10(mean_env + 1e-5))
+    put("acc_env_cv", a.env.std(axis=1) / np.maximum(mean_env, 1e-9))
+    onset = onset_statistics(a.snr, a.rate_hz)
+    for key in ("onset_rate", "iei_cv", "active_frac"):
+        put("acc_" + key, onset[key])
+    put("acc_burst_s", onset["burst_s"])
+    put("acc_log_peak", np.log10(a.env.max(axis=1) + 1e-5))
+    put("acc_clip_frac", a.clip_frac)
+    if c == 3:
+        g = a.gravity.mean(axis=1)
+        norm = np.linalg.norm(g, axis=1, keepdims=True)
+        unit = g / np.maximum(norm, 1e-6)
+        put("acc_grav_x", unit[:, 0])
+        put("acc_grav_y", unit[:, 1])
+        put("acc_grav_z", unit[:, 2])
+        gn = a.gravity / np.maximum(np.linalg.norm(a.gravity, axis=2, keepdims=True), 1e-6)
+        put("acc_tilt_change", np.linalg.norm(gn - unit[:, None, :], axis=2).mean(axis=1))
+
+
+def _emg_features(e: EmgWindows, out: np.ndarray) -> None:
+    w, n, k = e.env.shape
+    put = lambda name, v: out.__setitem__((slice(None), _INDEX[name]), v)  # noqa: E731
+    put("emg_present", 1.0)
+    put("emg_2ch", 1.0 if k >= 2 else 0.0)
+    total = e.env.sum(axis=2)
+    mean_env = total.mean(axis=1)
+    put("emg_log_env", np.log10(mean_env / k + 1e-3))
+    put("emg_env_cv", total.std(axis=1) / np.maximum(mean_env, 1e-9))
+    rhythm, rhythm_hz = rhythmicity(total, e.rate_hz)
+    put("emg_rhythm", rhythm)
+    put("emg_rhythm_hz", rhythm_hz)
+    snr = e.snr.max(axis=2)
+    onset = onset_statistics(snr, e.rate_hz)
+    for key in ("onset_rate", "iei_cv", "active_frac"):
+        put("emg_" + key, onset[key])
+    put("emg_burst_s", onset["burst_s"])
+    put("emg_log_peak_snr", np.log10(np.maximum(snr.max(axis=1), 1e-3)))
+    if k >= 2:
+        x = e.env[:, :, 0] - e.env[:, :, 0].mean(axis=1, keepdims=True)
+        y = e.env[:, :, 1] - e.env[:, :, 1].mean(axis=1, keepdims=True)
+        den = np.sqrt((x * x).sum(axis=1) * (y * y).sum(axis=1))
+        put("emg_coact", np.where(den > 1e-30, (x * y).sum(axis=1) / np.maximum(den, 1e-30), 0.0))
+    put("emg_zcr_hz", e.zcr_hz)
+
+
+def compute_features(batch: WindowBatch) -> np.ndarray:
+    """Feature matrix (batch.count, len(FEATURE_NAMES)), float64, no NaN.
+
+    Absent streams leave their features at 0 (with ``acc_present`` / ``emg_present`` = 0),
+    ``acc_iei_cv``/``emg_iei_cv`` are NO_CV when undefined.
+    """
+    out = np.zeros((batch.count, len(FEATURE_NAMES)))
+    out[:, _INDEX["acc_iei_cv"]] = NO_CV
+    out[:, _INDEX["emg_iei_cv"]] = NO_CV
+    if batch.count == 0:
+        return out
+    if batch.accel is not None:
+        _accel_features(batch.accel, out)
+    if batch.emg is not None:
+        _emg_features(batch.emg, out)
+    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)

@@ -1,0 +1,197 @@
+"""Streaming filters: Butterworth second-order sections with carried state.
+
+Every filter is designed from the stream's own rate; band edges above ``nyquist_fraction`` of the
+Nyquist frequency are clipped to it. Filtering a signal in pieces gives bit-for-bit the same output
+as filtering it whole (``scipy.signal.sosfilt`` with the carried ``zi``), which is what makes the
+detector independent of how its input is chunked. No ``filtfilt``: nothing here looks ahead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import signal
+
+from twitchwatch.core.config import DetectorConfig
+from twitchwatch.errors import ConfigError
+
+_EMPTY_SOS = np.zeros((0, 6))
+
+
+def clip_band(band_hz: tuple[float, float], rate_hz: float, nyquist_fraction: float, what: str) -> tuple[float, float]:
+    """Clip a band's upper edge below Nyquist.
+
+    Returns
+    -------
+    (low_hz, high_hz) : the usable band, Hz.
+
+    Raises
+    ------
+    ConfigError : when nothing of the band is left at this rate.
+    """
+    low, high = float(band_hz[0]), float(band_hz[1])
+    high = min(high, nyquist_fraction * rate_hz / 2.0)
+    if not 0.0 < low < high:
+        raise ConfigError(
+            f"{what}: band {band_hz[0]:g}-{band_hz[1]:g} Hz is not usable at {rate_hz:g} Hz sampling"
+        )
+    return low, high
+
+
+def design_bandpass(band_hz, rate_hz: float, order: int, nyquist_fraction: float, what: str) -> np.ndarray:
+    """Butterworth band-pass as SOS, shape (order, 6)."""
+    low, high = clip_band(band_hz, rate_hz, nyquist_fraction, what)
+    return signal.butter(order, [low, high], btype="bandpass", fs=rate_hz, output="sos")
+
+
+def design_lowpass(cutoff_hz: float, rate_hz: float, order: int, nyquist_fraction: float) -> np.ndarray:
+    """Butterworth low-pass as SOS; the cut-off is clipped below Nyquist."""
+    cutoff = min(float(cutoff_hz), nyquist_fraction * rate_hz / 2.0)
+    return signal.butter(order, cutoff, btype="lowpass", fs=rate_hz, output="sos")
+
+
+def design_notches(mains_hz, rate_hz: float, q: float, nyquist_fraction: float) -> np.ndarray:
+    """IIR notches at each mains frequency below the usable Nyquist; shape (k, 6), k may be 0."""
+    rows = [
+        signal.tf2sos(*signal.iirnotch(f, q, fs=rate_hz))
+        for f in mains_hz
+        if f < nyquist_fraction * rate_hz / 2.0
+    ]
+    return np.concatenate(rows) if rows else _EMPTY_SOS
+
+
+class StreamingSOS:
+    """One SOS cascade applied along axis 0 of (n, channels) blocks, state carried between calls.
+
+    The state starts as the steady state for the first sample (``sosfilt_zi`` scaled by it), so a
+    stream that starts at 1 g does not ring as if a 1 g step had arrived.
+    """
+
+    def __init__(self, sos: np.ndarray, channels: int):
+        self.sos = np.ascontiguousarray(sos, dtype=float)
+        self.channels = int(channels)
+        self.zi: np.ndarray | None = None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Filter ``x`` (n, channels) and return the same shape."""
+        if self.sos.shape[0] == 0 or x.shape[0] == 0:
+            return np.array(x, dtype=float, copy=True)
+        if self.zi is None:
+            self.zi = signal.sosfilt_zi(self.sos)[:, :, None] * x[0][None, None, :]
+        y, self.zi = signal.sosfilt(self.sos, x, axis=0, zi=self.zi)
+        return y
+
+
+class Decimator:
+    """Keeps every ``factor``-th sample counted from the stream's first sample (chunk-independent)."""
+
+    def __init__(self, factor: int):
+        self.factor = int(factor)
+
+    def offset(self, first_index: int) -> int:
+        """Position in a block starting at global sample ``first_index`` of its first kept sample."""
+        return (-first_index) % self.factor
+
+    def __call__(self, x: np.ndarray, first_index: int) -> np.ndarray:
+        return x[self.offset(first_index) :: self.factor]
+
+
+def decimation_factor(rate_hz: float, feature_rate_hz: float) -> int:
+    """Largest integer factor that keeps the rate at or above ``feature_rate_hz`` (>= 1)."""
+    return max(1, int(np.floor(rate_hz / feature_rate_hz)))
+
+
+@dataclass(frozen=True)
+class AccelSignals:
+    """Filtered accelerometer block at the native rate.
+
+    gravity : (n, c) g, low-passed raw signal (posture; for a magnitude stream: ~1 g)
+    move : (n, c) g, movement band
+    event_env : (n,) g, envelope of the twitch band (norm over axes), for event timing
+    feature_env : (n,) g, the same envelope smoothed for window features
+    """
+
+    gravity: np.ndarray
+    move: np.ndarray
+    event_env: np.ndarray
+    feature_env: np.ndarray
+
+
+@dataclass(frozen=True)
+class EmgSignals:
+    """Filtered EMG block at the native rate.
+
+    band : (n, k) uV, band-passed and notched
+    event_env : (n, k) uV, rectified and low-passed, for event timing
+    feature_env : (n, k) uV, smoother envelope for window features
+    zero_crossings : (n, k) bool, sign change of ``band`` at this sample
+    """
+
+    band: np.ndarray
+    event_env: np.ndarray
+    feature_env: np.ndarray
+    zero_crossings: np.ndarray
+
+
+class AccelFilters:
+    """Gravity, movement band and twitch-band envelope of a 3-axis or 1-channel (magnitude) stream."""
+
+    def __init__(self, rate_hz: float, channels: int, config: DetectorConfig):
+        if rate_hz < config.min_accel_rate_hz:
+            raise ConfigError(
+                f"accelerometer at {rate_hz:g} Hz: the detector needs >= {config.min_accel_rate_hz:g} Hz "
+                f"(resample the file up to {config.min_accel_rate_hz:g} Hz or more first)"
+            )
+        if channels not in (1, 3):
+            raise ConfigError(f"accelerometer with {channels} channels: expected 3 axes or 1 magnitude channel")
+        c, o, nf = config, config.filter_order, config.nyquist_fraction
+        self.channels = channels
+        self.gravity = StreamingSOS(design_lowpass(c.gravity_lowpass_hz, rate_hz, o, nf), channels)
+        self.move = StreamingSOS(design_bandpass(c.accel_move_band_hz, rate_hz, o, nf, "accel movement band"), channels)
+        self.twitch = StreamingSOS(design_bandpass(c.accel_twitch_band_hz, rate_hz, o, nf, "accel twitch band"), channels)
+        self.event_env = StreamingSOS(design_lowpass(c.accel_event_env_lowpass_hz, rate_hz, o, nf), 1)
+        self.feature_env = StreamingSOS(design_lowpass(c.feature_env_lowpass_hz, rate_hz, o, nf), 1)
+
+    def __call__(self, raw: np.ndarray) -> AccelSignals:
+        """Filter a block of raw samples ``raw`` (n, channels) in g."""
+        twitch = self.twitch(raw)
+        rect = np.abs(twitch) if self.channels == 1 else np.sqrt(np.einsum("ij,ij->i", twitch, twitch))[:, None]
+        ev = self.event_env(rect)
+        fe = self.feature_env(ev)
+        return AccelSignals(self.gravity(raw), self.move(raw), ev[:, 0], fe[:, 0])
+
+
+class EmgFilters:
+    """Band-pass + mains notches, rectified envelopes and zero crossings of a 1-2 channel EMG stream."""
+
+    def __init__(self, rate_hz: float, channels: int, config: DetectorConfig):
+        if rate_hz < config.min_emg_rate_hz:
+            raise ConfigError(
+                f"EMG at {rate_hz:g} Hz: the detector needs >= {config.min_emg_rate_hz:g} Hz for surface EMG"
+            )
+        if channels < 1:
+            raise ConfigError("EMG stream with no channels")
+        c, o, nf = config, config.filter_order, config.nyquist_fraction
+        sos = np.concatenate(
+            [
+                design_bandpass(c.emg_band_hz, rate_hz, o, nf, "EMG band"),
+                design_notches(c.mains_hz, rate_hz, c.notch_q, nf),
+            ]
+        )
+        self.band = StreamingSOS(sos, channels)
+        self.event_env = StreamingSOS(design_lowpass(c.emg_event_env_lowpass_hz, rate_hz, o, nf), channels)
+        self.feature_env = StreamingSOS(design_lowpass(c.feature_env_lowpass_hz, rate_hz, o, nf), channels)
+        self._last_sign: np.ndarray | None = None
+
+    def __call__(self, raw: np.ndarray) -> EmgSignals:
+        """Filter a block of raw samples ``raw`` (n, channels) in uV."""
+        band = self.band(raw)
+        ev = self.event_env(np.abs(band))
+        fe = self.feature_env(ev)
+        sign = band >= 0.0
+        previous = sign[:1] if self._last_sign is None else self._last_sign[None, :]
+        zc = sign != np.concatenate([previous, sign[:-1]]) if sign.shape[0] else sign
+        if sign.shape[0]:
+            self._last_sign = sign[-1].copy()
+        return EmgSignals(band, ev, fe, zc)
