@@ -19,12 +19,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from blefake.ble_sensor_app import SensorFirmware  # noqa: E402
+from blefake.ble_sensor_app import SensorFirmware, VirtualDeviceFirmware  # noqa: E402
 from blefake.fake_bluez import FakePeripheral  # noqa: E402
 from blefake.fixtures import bluez, private_bus, system_bus  # noqa: E402, F401 (fixtures)
 
 from twitchwatch.errors import DeviceError, ProtocolVersionError  # noqa: E402
-from twitchwatch.model import Chunk, DeviceInfo, Fault  # noqa: E402
+from twitchwatch.model import Chunk, DeviceInfo, Fault, Mark  # noqa: E402
 from twitchwatch.protocol import CommandCode  # noqa: E402
 from twitchwatch.sources import ble  # noqa: E402
 from twitchwatch.sources.ble import (  # noqa: E402
@@ -184,6 +184,29 @@ async def test_forced_disconnect_reconnects_with_a_gap_and_the_stream_continues(
     assert_samples_are_what_was_sent(before + after, p.app, info)
     assert src.connects == 2 and src.disconnects == 1 and p.connect_count == 2
     assert [c.code for c in p.app.commands].count(CommandCode.START) == 2
+
+
+async def test_virtual_device_scenario_over_ble(bluez):
+    """The project's virtual device (simulator scenario, STATUS, MARK) through the BLE path."""
+    from twitchwatch.sources.virtual import VirtualDevice
+
+    app = VirtualDeviceFirmware(VirtualDevice("quiet[mark=0.5]:3,walking:3", seed=3, device_id="tw-virtual"), speed=8.0)
+    bluez.add_peripheral(FakePeripheral(SENSOR_ADDRESS, DEFAULT_NAME, PROTOCOL_SERVICE_UUID, STREAM_CHAR_UUID,
+                                        COMMAND_CHAR_UUID, app, seed=5))
+    src = BleSource(name=DEFAULT_NAME, scan_timeout_s=3.0)
+    agen = aiter(src)
+    try:
+        items = await take_until(agen, lambda it: any(isinstance(i, Mark) for i in it)
+                                 and len(chunks(it, "accel")) >= 30)
+    finally:
+        await src.aclose()
+    info = items[0]
+    assert isinstance(info, DeviceInfo) and info.device_id == "tw-virtual"
+    assert info.streams == app.device.device_info.streams
+    assert_samples_are_what_was_sent(items, app, info)
+    marks = [i for i in items if isinstance(i, Mark)]
+    assert [m.t_s for m in marks] == [t / 1e6 for t in app.marks_us[:len(marks)]]
+    assert not [i for i in items if isinstance(i, Fault)]
 
 
 async def test_device_streaming_without_hello_is_asked_for_one(bluez):

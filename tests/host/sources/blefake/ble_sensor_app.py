@@ -159,8 +159,9 @@ class VirtualDeviceFirmware:
     (:class:`twitchwatch.sources.virtual.VirtualDevice`: simulator scenarios rendered into the
     frames the real firmware sends, STATUS, MARK and periodic HELLO included).
 
-    Frames are released on the device clock (``speed`` device seconds per real second) while the
-    device streams (after START); commands are answered by ``VirtualDevice.answer``. Every sample
+    Frames are released on the device clock (``speed`` device seconds per real second), which
+    starts at the first START (so a test sees the scenario from its beginning, marks included,
+    however long scanning and connecting took); commands are answered by ``VirtualDevice.answer``. Every sample
     block released is kept in :attr:`made` (kind -> seq -> counts), every mark in :attr:`marks_us`.
     """
 
@@ -177,6 +178,8 @@ class VirtualDeviceFirmware:
         self.made: dict[str, dict[int, np.ndarray]] = {"accel": {}, "emg": {}}
         self.marks_us: list[int] = []
         self.commands: list[Command] = []
+        self._now_s = 0.0
+        self._t_start_s: float | None = None
 
     def on_connect(self) -> None:
         pass
@@ -192,12 +195,15 @@ class VirtualDeviceFirmware:
         for frame in self._decoder.feed(data):
             if isinstance(frame, Command):
                 self.commands.append(frame)
+                if frame.code == CommandCode.START and self._t_start_s is None:
+                    self._t_start_s = self._now_s
                 for reply in self.device.answer(frame, self.t_us):
                     self._out += protocol.encode(reply)
 
     def pending(self, now_s: float) -> bytes:
-        t_dev = now_s * self.speed
-        self.t_us = int(t_dev * 1e6)
+        self._now_s = now_s
+        t_dev = -1.0 if self._t_start_s is None else (now_s - self._t_start_s) * self.speed
+        self.t_us = max(0, int(t_dev * 1e6))
         while self._next is not None and self._next[0] <= t_dev:
             _, frame = self._next
             if isinstance(frame, SampleBlock):

@@ -7,9 +7,11 @@ code path talk to the fake BlueZ service in :mod:`fake_bluez`, over a real D-Bus
 
 from __future__ import annotations
 
+import ctypes
 import os
 import select
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -28,6 +30,15 @@ _CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configura
   </policy>
 </busconfig>
 """
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the test process dies, however it dies, so a
+    killed pytest leaves no dbus-daemon behind (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class PrivateBus:
@@ -55,6 +66,7 @@ class PrivateBus:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         assert self.process.stdout is not None
         ready, _, _ = select.select([self.process.stdout], [], [], start_timeout_s)
