@@ -58,7 +58,7 @@ def _r(a: np.ndarray, decimals: int) -> list:
     return np.round(a, decimals).tolist()
 
 
-@dataclass
+@dataclass(eq=False)
 class LiveClient:
     """One browser's outgoing queue."""
 

@@ -89,8 +89,11 @@ def render_report(store, since_unix: float, until_unix: float, utc_offset_s: flo
     per_hour = twitches / (monitored_s / 3600.0) if monitored_s > 0 else None
 
     by_episode: dict[tuple[int, float], dict] = {}
-    for a in alerts:
-        by_episode.setdefault((a["session_id"], round(a["episode_start_s"], 3)), a)
+    rank = {"alarm": 2, "warning": 1}
+    for a in alerts:  # the highest alert an episode reached (its label is the one that matters)
+        key = (a["session_id"], round(a["episode_start_s"], 3))
+        if key not in by_episode or rank.get(a["level"], 0) > rank.get(by_episode[key]["level"], 0):
+            by_episode[key] = a
 
     out = [
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>twitchwatch report</title>",
@@ -120,7 +123,10 @@ def render_report(store, since_unix: float, until_unix: float, utc_offset_s: flo
         out.append(f'<p class="note">{e(pers["note"])}</p>')
     if daily:
         out.append("<h2>Twitches per day</h2>")
-        out.append(svg_bars([float(d["twitches"]) for d in daily]))
+        by_day = {round(d["start_unix"]): d["twitches"] for d in daily}
+        first, last = daily[0]["start_unix"], daily[-1]["start_unix"]
+        n_days = int(round((last - first) / 86400.0)) + 1
+        out.append(svg_bars([float(by_day.get(round(first + i * 86400.0), 0)) for i in range(n_days)]))
         out.append(
             f'<div class="muted">{e(_fmt_time(daily[0]["start_unix"], utc_offset_s, "%Y-%m-%d"))} &hellip; '
             f'{e(_fmt_time(daily[-1]["start_unix"], utc_offset_s, "%Y-%m-%d"))}, highest {max(d["twitches"] for d in daily)} in a day</div>'

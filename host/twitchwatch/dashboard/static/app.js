@@ -64,8 +64,10 @@
     const unit = REASON_UNITS[name] !== undefined ? REASON_UNITS[name] : name.endsWith("_hz") ? "Hz" : name.endsWith("_s") ? "s" : "";
     return (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)) + (unit ? " " + unit : "");
   }
+  const REASON_NAMES = { dominant_hz: "dominant frequency", duration_s: "duration", rhythmicity: "rhythmicity", probability: "classifier probability", confidence: "confidence" };
+  const reasonName = (k) => REASON_NAMES[k] || words(k);
   function reasonSummary(reasons) {
-    return (reasons || []).map(([k, v]) => words(k) + " " + fmtReason(k, v)).join(", ");
+    return (reasons || []).map(([k, v]) => reasonName(k) + " " + fmtReason(k, v)).join(", ");
   }
 
   // ------------------------------------------------------------------ sound
@@ -484,7 +486,7 @@
       "table",
       { id: "reasons" },
       el("tr", {}, el("th", {}, "The detector's reasons"), el("th", { class: "num" }, "value")),
-      ...(a.reasons || []).map(([k, v]) => el("tr", {}, el("td", {}, words(k)), el("td", { class: "num" }, fmtReason(k, v))))
+      ...(a.reasons || []).map(([k, v]) => el("tr", {}, el("td", {}, reasonName(k)), el("td", { class: "num" }, fmtReason(k, v))))
     );
     const cur = a.label || {};
     const radios = ["confirmed", "false_alarm", "unsure"].map((v) =>

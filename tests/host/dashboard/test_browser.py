@@ -1,0 +1,193 @@
+"""The dashboard in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+Every test serves a real store with the real server (uvicorn in the test's event loop) and saves
+a screenshot under artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from twitchwatch.dashboard.server import start_dashboard
+from twitchwatch.hub import Hub
+from twitchwatch.model import Alert, DetectorOutput, Status, WindowLabel
+
+# One Chromium for the whole module (launching it costs seconds): module-scoped event loop.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+async def non_blank_pixels(page, selector: str) -> int:
+    """How many pixels of a canvas are drawn (not transparent/white)."""
+    return await page.eval_on_selector(
+        selector,
+        """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+                  for (let i = 0; i < d.length; i += 4) if (d[i+3] > 0 && (d[i] < 240 || d[i+1] < 240 || d[i+2] < 240)) n++;
+                  return n; }""",
+    )
+
+
+async def test_labelling_an_alert_persists_across_a_reload(store, session_with_alert, page, screenshots):
+    sid, (warning_id, alarm_id) = session_with_alert
+    h = await start_dashboard(store, port=0)
+    try:
+        await page.goto(h.url + f"#/alert/{alarm_id}")
+        await page.wait_for_selector("#reasons")
+        assert "dominant frequency" in (await page.inner_text("#reasons"))
+        await page.wait_for_selector("#signal[data-charts]")
+        assert int(await page.get_attribute("#signal", "data-charts")) >= 4  # accel + 2 EMG channels
+        assert await non_blank_pixels(page, "#signal canvas") > 500
+        await page.check("#label-false_alarm")
+        await page.fill("#label-note", "she was tapping her foot to music <b>not bold</b>")
+        await page.fill("#label-by", "carer")
+        await page.click("#label-save")
+        await page.wait_for_function("() => document.getElementById('label-status').textContent.startsWith('saved')")
+        await page.screenshot(path=str(screenshots / "alert-review.png"), full_page=True)
+
+        await page.reload()
+        await page.wait_for_selector("#reasons")
+        assert await page.is_checked("#label-false_alarm")
+        assert await page.input_value("#label-note") == "she was tapping her foot to music <b>not bold</b>"
+        assert await page.input_value("#label-by") == "carer"
+        stored = store.get_label(alarm_id)
+        assert (stored["label"], stored["labelled_by"]) == ("false_alarm", "carer")
+        assert store.get_label(warning_id) is None
+
+        # saving without choosing is refused in the page and changes nothing
+        await page.goto(h.url + f"#/alert/{warning_id}")
+        await page.wait_for_selector("#reasons")
+        await page.click("#label-save")
+        assert "choose" in await page.inner_text("#label-status")
+        assert store.get_label(warning_id) is None
+    finally:
+        await h.stop()
+
+
+async def test_review_page_draws_a_sessions_timeline(store, session_with_alert, page, screenshots):
+    sid, ids = session_with_alert
+    h = await start_dashboard(store, port=0)
+    try:
+        await page.goto(h.url + "#/review")
+        await page.wait_for_selector(f"tr[data-session='{sid}']")
+        await page.screenshot(path=str(screenshots / "review-sessions.png"), full_page=True)
+        await page.click(f"tr[data-session='{sid}']")
+        await page.wait_for_selector("#timeline[data-drawn]")
+        assert int(await page.get_attribute("#timeline", "data-drawn")) > 5
+        assert await non_blank_pixels(page, "#timeline") > 2000
+        rows = await page.query_selector_all("#alerts tr[data-alert]")
+        assert len(rows) == 2
+        await page.screenshot(path=str(screenshots / "review-timeline.png"), full_page=True)
+        # clicking the alarm's diamond on the timeline opens it
+        box = await page.eval_on_selector(
+            "#timeline",
+            """c => { const r = c.getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height}; }""",
+        )
+        # lanes: 5 equal lanes between 8 px top and 20 px bottom padding; alerts are the 5th lane
+        lane_h = (box["h"] - 28) / 5
+        x = box["x"] + 78 + (26.0 / 40.0) * (box["w"] - 88)
+        y = box["y"] + 8 + 4.5 * lane_h
+        await page.mouse.click(x, y)
+        await page.wait_for_function(f"() => location.hash === '#/alert/{ids[1]}'")
+        await page.wait_for_selector("#reasons")
+    finally:
+        await h.stop()
+
+
+async def test_history_page_renders_weeks_of_sessions(store, weeks_store, session_with_alert, page, screenshots):
+    h = await start_dashboard(store, port=0)
+    try:
+        await page.goto(h.url + "#/history/all")
+        await page.wait_for_selector("#guidance")
+        await page.wait_for_function("() => document.body.dataset.ready === '1'")
+        twitches = weeks_store + next(s["n_twitches"] for s in store.list_sessions() if s["source"] == "virtual:test")
+        assert await page.inner_text("#tile-twitches .v") == str(twitches)
+        assert int(await page.evaluate("() => document.body.dataset.historyDays")) >= 19
+        for chart in ("#chart-daily", "#chart-hourly", "#chart-episodes", "#chart-weekly"):
+            assert await non_blank_pixels(page, chart) > 300, chart
+        # twitches on most days for three weeks: the gentle note shows; the guidance always does
+        assert "more than two weeks" in await page.inner_text("#persist-note")
+        text = await page.inner_text("#guidance")
+        assert "not a diagnosis" in text and "neurologist" in text
+        await page.screenshot(path=str(screenshots / "history.png"), full_page=True)
+
+        report = await page.context.new_page()
+        await report.goto(h.base_url + "report?days=40&tz_offset_min=0&until=" + str(1_767_571_200 + 22 * 86400))
+        await report.emulate_media(media="print")
+        body = await report.inner_text("body")
+        assert "Twitches detected" in body and str(twitches) in body
+        assert "carer saw the foot jerking" in body
+        # the recorded episode gets two signal snippets, the others say their recording is absent
+        assert await report.locator("td svg").count() == 2
+        assert "recording not available" in body
+        await report.screenshot(path=str(screenshots / "report-print.png"), full_page=True)
+        pdf = await report.pdf(format="A4")
+        assert pdf.startswith(b"%PDF")
+    finally:
+        await h.stop()
+
+
+async def test_live_page_shows_an_alert_from_the_hub_within_a_second(store, page, screenshots, simulated):
+    """Real model objects through a real Hub (the path the live pipeline publishes on)."""
+    store.update_settings({"stale_after_s": 1.0})
+    hub = Hub()
+    info, chunks, _ = simulated("quiet:4,rhythmic_jerking:6", seed=5, block_s=0.1)
+    h = await start_dashboard(store, hub=hub, port=0)
+    try:
+        await page.goto(h.url + "#/live")
+        await page.wait_for_selector("#tile-connection")
+        hub.publish({"type": "connection", "state": "connected"})
+        hub.publish(info)
+        hub.publish(Status(0.0, 76, 3900, 0, (False, False), 0))
+        t_wall0 = time.monotonic()
+        for c in chunks:  # 10 s of signal at 5x real time
+            wait = c.t0_s / 5.0 - (time.monotonic() - t_wall0)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            hub.publish(c)
+        hub.publish(DetectorOutput(windows=(WindowLabel(7.0, 9.0, "rhythmic_jerking", 0.93, 2.1, 0.88),)))
+        await page.wait_for_function("() => window.TW.charts.accel.tLatest > 9 && window.TW.charts.emg.tLatest > 9")
+        await page.wait_for_function("() => document.querySelector('#tile-window .v').textContent === 'rhythmic jerking'")
+        assert await page.inner_text("#tile-battery .v") == "76 %"
+        assert await page.inner_text("#tile-signal .v") == "good"
+        assert await non_blank_pixels(page, "#chart-emg") > 1000
+
+        alert = Alert("alarm", "rhythmic_jerking", 9.5, 4.5, (("dominant_hz", 2.1), ("rhythmicity", 0.88), ("duration_s", 5.0)))
+        t_raised = time.monotonic()
+        hub.publish(DetectorOutput(alerts=(alert,)))
+        await page.wait_for_selector(".banner.alarm", timeout=1000)
+        latency = time.monotonic() - t_raised
+        assert latency < 1.0
+        banner = await page.inner_text(".banner.alarm")
+        assert "ALARM" in banner and "rhythmic jerking" in banner and "2.10 Hz" in banner
+        await page.screenshot(path=str(screenshots / "live-alert.png"))
+
+        # no more data: the charts say so (stale), they do not silently freeze
+        await page.wait_for_function("() => document.body.dataset.stale === '1'", timeout=5000)
+        assert "no data from the sensor" in await page.inner_text("#live-stale")
+        await page.screenshot(path=str(screenshots / "live-stale.png"))
+
+        await page.click(".banner.alarm button.ack")
+        await page.wait_for_selector(".banner.alarm", state="detached", timeout=2000)
+        assert h.feed.unacked == {}
+    finally:
+        await h.stop()
+
+
+async def test_a_lost_server_connection_is_shown_and_the_page_reconnects(store, page, screenshots):
+    h = await start_dashboard(store, hub=Hub(), port=0)
+    port = h.port
+    await page.goto(h.url + "#/live")
+    await page.wait_for_function("() => document.getElementById('server-status').textContent === 'server connected'")
+    await h.stop()
+    await page.wait_for_selector("#conn-banner", timeout=5000)
+    assert "Reconnecting" in await page.inner_text("#conn-banner")
+    await page.wait_for_function("() => document.body.dataset.stale === '1'")
+    await page.screenshot(path=str(screenshots / "live-server-lost.png"))
+    h2 = await start_dashboard(store, hub=Hub(), port=port)
+    try:
+        await page.wait_for_selector("#conn-banner", state="detached", timeout=10000)
+        assert await page.inner_text("#server-status") == "server connected"
+    finally:
+        await h2.stop()
