@@ -310,3 +310,64 @@ def test_command_line_targets():
     anyone = BleSource.for_target(None)
     assert anyone.name is None and anyone.address is None
     assert anyone.label == f"ble:{DEFAULT_NAME} sensor (service {PROTOCOL_SERVICE_UUID})"
+
+
+async def test_devices_command_lists_the_sensor(bluez, repo_root, tmp_path):
+    """`twitchwatch devices` in its own process finds the sensor through the same BlueZ bus."""
+    add_sensor(bluez)
+    add_other_wearable(bluez)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "twitchwatch", "devices", "--ble-timeout", "1",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 60.0)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    text = out.decode()
+    assert proc.returncode == 0, err.decode()
+    ble_part = text[text.index("BLE sensors:"):]
+    assert SENSOR_ADDRESS in ble_part and DEFAULT_NAME in ble_part
+    assert "hr-strap" not in ble_part  # another wearable is not a sensor
+
+
+async def test_record_command_over_ble_keeps_every_sample_through_a_dropout(bluez, tmp_path):
+    """`twitchwatch record --ble` in its own process: the recording holds exactly the samples the
+    device sent, the dropout as faults, and one session across the reconnect."""
+    from twitchwatch.recording import SessionReader
+    from twitchwatch.sources.virtual import VirtualDevice
+
+    app = VirtualDeviceFirmware(VirtualDevice("quiet:60", seed=7, device_id="tw-rec"), speed=4.0)
+    p = bluez.add_peripheral(FakePeripheral(SENSOR_ADDRESS, DEFAULT_NAME, PROTOCOL_SERVICE_UUID, STREAM_CHAR_UUID,
+                                            COMMAND_CHAR_UUID, app, seed=9))
+    out = tmp_path / "ble.twr"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "twitchwatch", "record", "--ble", DEFAULT_NAME, "--duration", "3", "--out", str(out),
+        "--no-dashboard", "--no-store", "--classifier", "baseline",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
+        env={**__import__("os").environ, "TWITCHWATCH_HOME": str(tmp_path)},
+    )
+    try:
+        t_limit = time.monotonic() + 60.0
+        while app.t_us < 2_000_000:  # 2 s of device time streamed (0.5 s of wall time at speed 4)
+            assert proc.returncode is None and time.monotonic() < t_limit, "recording did not start streaming"
+            await asyncio.sleep(0.02)
+        await p.drop_link(out_of_range_s=0.3)
+        _, err = await asyncio.wait_for(proc.communicate(), 60.0)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, err.decode()
+    assert p.connect_count == 2
+    reader = SessionReader(out)
+    assert reader.complete and reader.device_info.device_id == "tw-rec"
+    items = list(reader.items(block_s=1.0))
+    assert_samples_are_what_was_sent(items, app, reader.device_info)
+    kinds = [f.kind for f in items if isinstance(f, Fault)]
+    assert "signal_lost" in kinds and kinds.count("gap") >= 1
+    accel = chunks(items, "accel")
+    assert accel[0].t0_s < 2.0 and accel[-1].t_end_s > 2.5  # data from before and after the dropout
+    reader.close()
