@@ -90,6 +90,12 @@ def make_source(args, loop_virtual: bool = False):
     return SerialSource(args.serial), None, args.serial or "serial"
 
 
+def _virtual_placement(scenario: str) -> str:
+    from twitchwatch.sources.virtual import resolve_scenario
+
+    return resolve_scenario(scenario).placement
+
+
 def data_paths():
     """(data_dir, store path) from twitchwatch.store (``$TWITCHWATCH_HOME`` or ~/.local/share/twitchwatch)."""
     from twitchwatch.store import default_data_dir, default_db_path
@@ -106,6 +112,11 @@ async def run_live(args, *, out_path: Path | None, force: bool, loop_virtual: bo
     from twitchwatch.recording import default_session_name
 
     data_dir, db_path = data_paths()
+    if args.placement or getattr(args, "virtual", None):
+        # fail before opening anything when the classifier for a known placement cannot load
+        from twitchwatch.core.classify import load_classifier
+
+        load_classifier(args.placement or _virtual_placement(args.virtual), args.classifier)
     source, link, source_name = make_source(args, loop_virtual)
     store = None
     dashboard = None
