@@ -116,7 +116,7 @@ def spectrum(y: np.ndarray, rate: float, max_hz: float = SPECTRUM_MAX_HZ) -> dic
     if n < 16:
         return {"f": [], "p": [], "dominant_hz": None, "peak_fraction": None}
     nperseg = int(min(n, max(16, round(8.0 * rate))))  # 8 s segments: 0.125 Hz resolution
-    f, p = signal.welch(y - y.mean(), fs=rate, nperseg=nperseg)
+    f, p = signal.welch(y, fs=rate, nperseg=nperseg, detrend="linear")
     m = f <= max_hz
     f, p = f[m], p[m]
     band = f >= 0.2

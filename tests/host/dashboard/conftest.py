@@ -142,7 +142,7 @@ def weeks_store(store):
 
 
 # ----------------------------------------------------------------------------- HTTP helpers
-def http(url: str, path: str, method: str = "GET", body=None, headers: dict | None = None, raw_body: bytes | None = None):
+def http_request(url: str, path: str, method: str = "GET", body=None, headers: dict | None = None, raw_body: bytes | None = None):
     """(status, headers dict (lower-case), body bytes) of one request; no redirects followed."""
     u = urlsplit(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
@@ -161,7 +161,7 @@ def http(url: str, path: str, method: str = "GET", body=None, headers: dict | No
 @pytest.fixture
 def ahttp():
     async def call(*args, **kw):
-        return await asyncio.to_thread(http, *args, **kw)
+        return await asyncio.to_thread(http_request, *args, **kw)
 
     return call
 

@@ -191,3 +191,64 @@ async def test_a_lost_server_connection_is_shown_and_the_page_reconnects(store, 
         assert await page.inner_text("#server-status") == "server connected"
     finally:
         await h2.stop()
+
+
+async def test_an_alert_from_the_virtual_device_shows_live_and_is_reviewed_and_labelled(
+    store, data_dir, page, screenshots, repo_root
+):
+    """The real pipeline: virtual device on a pty -> SerialSource -> recorder -> Detector -> store
+    -> Hub -> dashboard -> Chromium. Then the banner's Review button opens the stored alert."""
+    import io
+
+    from twitchwatch.core.detector import make_detector
+    from twitchwatch.live import LivePipeline
+    from twitchwatch.sources.serial import SerialSource
+    from twitchwatch.sources.virtual import VirtualDevice, VirtualSerialPort
+
+    classifier = "model" if (repo_root / "models" / "foot.skops").exists() else "baseline"
+    hub = Hub()
+    raised: list[float] = []
+
+    async def watch_alerts(sub):
+        async for item in sub:
+            if isinstance(item, DetectorOutput) and item.alerts and not raised:
+                raised.append(time.monotonic())
+
+    watcher = asyncio.create_task(watch_alerts(hub.subscribe(name="test")))
+    h = await start_dashboard(store, hub=hub, port=0)
+    dev = VirtualDevice("quiet:3,rhythmic_jerking:40", seed=2)
+    stop = asyncio.Event()
+    with VirtualSerialPort(dev, speed=4.0) as port:
+        pipeline = LivePipeline(
+            SerialSource(port.path), lambda info: make_detector(info, classifier=classifier),
+            recording_path=data_dir / "sessions" / "live.twr", store=store, hub=hub,
+            out=io.StringIO(), err=io.StringIO(), source_name="virtual:test",
+        )
+        run = asyncio.create_task(pipeline.run(stop=stop))
+        try:
+            await page.goto(h.url + "#/live")
+            banner = await page.wait_for_selector(".banner.alarm, .banner.warning", timeout=30000)
+            seen = time.monotonic()
+            assert raised, "the page showed an alert the pipeline never raised"
+            assert seen - raised[0] < 1.0
+            assert "rhythmic jerking" in await banner.inner_text()
+            await page.wait_for_function("() => document.querySelector('#tile-connection .v').textContent === 'connected'")
+            await page.screenshot(path=str(screenshots / "live-virtual-device.png"))
+        finally:
+            stop.set()
+            await asyncio.wait_for(run, 30)
+            watcher.cancel()
+    try:
+        await page.click(".banner button:text('Review')")
+        await page.wait_for_selector("#reasons")
+        await page.wait_for_selector("#signal[data-charts]", timeout=15000)
+        await page.check("#label-confirmed")
+        await page.fill("#label-note", "from the virtual device")
+        await page.click("#label-save")
+        await page.wait_for_function("() => document.getElementById('label-status').textContent.startsWith('saved')")
+        await page.screenshot(path=str(screenshots / "review-virtual-device-alert.png"), full_page=True)
+        labelled = [a for a in store.alerts() if a["label"]]
+        assert len(labelled) == 1 and labelled[0]["label"]["note"] == "from the virtual device"
+        assert labelled[0]["kind"] == "rhythmic_jerking"
+    finally:
+        await h.stop()
