@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 import struct
 from binascii import crc_hqx
 from dataclasses import dataclass
@@ -240,27 +241,29 @@ def cobs_encode(data: bytes) -> bytes:
 
 
 def cobs_decode(enc: bytes) -> bytes | None:
-    """Inverse of :func:`cobs_encode`; ``None`` when a block runs past the end or a 0x00 appears."""
+    """Inverse of :func:`cobs_encode`; ``None`` when a block runs past the end or a 0x00 appears.
+
+    Fast path: walk the chain of code bytes and overwrite each (after the first) with the zero it
+    stands for. That is exact unless a code is 0xFF (a 254-byte run that implies no zero), which
+    shows as a zero-free run of 254 bytes in the result; only then the general decoder runs.
+    """
     n = len(enc)
-    if n == 0:
+    if n == 0 or 0 in enc:
         return None
-    first = enc[0]
-    if 0 < first < 0xFF:
-        # Fast path while every code byte is < 0xFF: then each code byte after the first stands
-        # exactly where a zero was, so decoding is "overwrite code bytes with 0, drop the first".
-        out = bytearray(enc)
-        i = first
-        while i < n:
-            c = enc[i]
-            if not 0 < c < 0xFF:
-                return _cobs_decode_general(enc)
-            out[i] = 0
-            i += c
-        if i != n:
-            return None
-        del out[0]
-        return bytes(out)
-    return _cobs_decode_general(enc)
+    out = bytearray(enc)
+    i = enc[0]
+    while i < n:
+        out[i] = 0
+        i += enc[i]
+    if i != n:
+        return None
+    if n > 254 and 0xFF in enc and _ZERO_FREE_RUN.search(out, 1) is not None:
+        return _cobs_decode_general(enc)
+    del out[0]
+    return bytes(out)
+
+
+_ZERO_FREE_RUN = re.compile(rb"[^\x00]{254}")
 
 
 def _cobs_decode_general(enc: bytes) -> bytes | None:
@@ -396,7 +399,14 @@ def _parse_samples(raw: bytes, seq: int, kind: str) -> SampleBlock | None:
     if not 1 <= ch <= MAX_CHANNELS or end - _P - SAMPLE_HEADER_LEN != 2 * n * ch:
         return None
     counts = np.frombuffer(raw, dtype="<i2", count=n * ch, offset=_P + SAMPLE_HEADER_LEN).reshape(n, ch)
-    return SampleBlock(kind, seq, t_first_us, counts)
+    # The hottest constructor of the decoder: filling __dict__ in one call skips the frozen
+    # dataclass's per-field object.__setattr__ (same fields, same instance as SampleBlock(...)).
+    block = _new_object(SampleBlock)
+    block.__dict__.update(kind=kind, seq=seq, t_first_us=t_first_us, counts=counts)
+    return block
+
+
+_new_object = object.__new__
 
 
 def _parse_accel(raw: bytes, seq: int) -> SampleBlock | None:
@@ -586,7 +596,7 @@ class FrameDecoder:
                 self._skipping = False
             for part in parts:
                 if part:
-                    frame = self._decode_candidate(part)
+                    frame = self._judge(cobs_decode(part) if len(part) <= MAX_ENCODED_LEN else None, len(part))
                     if frame is not None:
                         out.append(frame)
         if self._skipping:
@@ -604,27 +614,28 @@ class FrameDecoder:
         self.counters[kind] += 1
         self.counters["garbage_bytes"] += n
 
-    def _decode_candidate(self, enc: bytes) -> Frame | None:
+    def _judge(self, raw: bytes | None, enc_len: int) -> Frame | None:
+        """Verdict on one candidate of ``enc_len`` encoded bytes that decoded to ``raw``
+        (None: torn COBS), in the order of PROTOCOL.md section 2."""
         c = self.counters
-        if len(enc) > MAX_ENCODED_LEN:
-            self._drop("oversize", len(enc))
+        if enc_len > MAX_ENCODED_LEN:
+            self._drop("oversize", enc_len)
             return None
-        raw = cobs_decode(enc)
         if raw is None or len(raw) < 4:
-            self._drop("truncated", len(enc))
+            self._drop("truncated", enc_len)
             return None
         if len(raw) > MAX_FRAME_LEN:
-            self._drop("oversize", len(enc))
+            self._drop("oversize", enc_len)
             return None
         if crc_hqx(raw[:-2], 0xFFFF) != raw[-2] | raw[-1] << 8:
-            self._drop("checksum", len(enc))
+            self._drop("checksum", enc_len)
             return None
         if raw[0] != PROTOCOL_VERSION:
             c["unsupported_version"] += 1
             c["frames"] += 1
             return UnsupportedVersion(raw[0], raw[1])
         if len(raw) < HEADER_LEN + CRC_LEN:
-            self._drop("truncated", len(enc))
+            self._drop("truncated", enc_len)
             return None
         ftype = raw[1]
         parser = _PARSER_BY_INT.get(ftype)
