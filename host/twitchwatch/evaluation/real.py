@@ -41,16 +41,25 @@ from twitchwatch.sources.files import ArraySource, FileSource, Segment, open_fil
 from . import scoring
 from .osd_baseline import OsdBaseline
 
-#: Minimum accelerometer rate of the twitchwatch detector, Hz (issue 3: "accelerometer >= 16 Hz").
-DETECTOR_MIN_ACCEL_HZ = 16.0
+
+def _detector_min_accel_hz() -> float:
+    """The detector's own minimum accelerometer rate, Hz (DetectorConfig; issue 3 says >= 16 Hz)."""
+    try:
+        from twitchwatch.core.config import DetectorConfig
+        return float(DetectorConfig().min_accel_rate_hz)
+    except (ImportError, AttributeError):
+        return 16.0
+
+
+DETECTOR_MIN_ACCEL_HZ = _detector_min_accel_hz()
 #: OSDB labels are whole seconds on 5 s datapoints whose timestamps jitter by +-1 s: an alert up to
 #: one datapoint (5 s) before the labelled start counts.
 GRACE_BEFORE_S = 5.0
 #: An alert up to two datapoints (10 s) after the labelled end counts: a detector that needs > 10 s
 #: of rhythm (OSD does) can only alarm after a short seizure's labelled end.
 GRACE_AFTER_S = 10.0
-#: Block size for replay, s (replay is live mode, faster; output does not depend on it).
-REPLAY_BLOCK_S = 10.0
+#: Block size for replay, s (replay is live mode with big blocks; the output does not depend on it).
+REPLAY_BLOCK_S = 60.0
 DETECTORS = ("twitchwatch", "osd")
 DATASETS = ("osdb", "uea_epilepsy", "daphnet", "adl", "uea_basicmotions", "emgdb")
 FOLDERS = {
@@ -69,23 +78,33 @@ Factory = Callable[[DeviceInfo], object]
 
 # ----------------------------------------------------------------------------- running detectors
 
-def twitchwatch_factory() -> tuple[Factory | None, str]:
-    """(factory, note): the live product's detector, or None and why it is unavailable."""
+def twitchwatch_factory(classifier: str = "model") -> tuple[Factory | None, str]:
+    """(factory, note): the live product's detector, or None and why it is unavailable.
+
+    ``classifier="baseline"`` (the rule-based classifier) is for tests of this harness only; the
+    published figures use the shipped model, as the live product does.
+    """
     try:
-        from twitchwatch.core.detector import make_detector
+        from twitchwatch.core.classify import load_classifier
+        from twitchwatch.core.detector import Detector
     except ImportError as exc:
         return None, f"twitchwatch.core.detector not available ({exc})"
+    classifiers: dict[str, object] = {}  # loaded once per placement, as a live session loads it once
 
     def make(info: DeviceInfo):
-        try:
-            return make_detector(info)
-        except TwitchwatchError:
-            fallback = PLACEMENT_FALLBACK.get(info.placement)
-            if fallback is None:
-                raise
-            return make_detector(replace(info, placement=fallback))
+        where = info.placement or "foot"
+        if where not in classifiers:
+            try:
+                classifiers[where] = load_classifier(where, classifier)
+            except TwitchwatchError:
+                fallback = PLACEMENT_FALLBACK.get(where)
+                if fallback is None:
+                    raise
+                classifiers[where] = load_classifier(fallback, classifier)
+        return Detector(info, classifiers[where])
 
-    return make, "core.detector.make_detector (shipped model for the recording's placement)"
+    return make, (f"core.detector.Detector with load_classifier(placement, {classifier!r}), as make_detector "
+                  f"builds it for the live product")
 
 
 def osd_factory(info: DeviceInfo) -> OsdBaseline:
@@ -127,15 +146,33 @@ def upsampled(source: FileSource, rate_hz: float) -> FileSource:
 class Runner:
     """Runs each available detector on a source and keeps errors as data, never as a crash."""
 
-    def __init__(self):
-        tw, note = twitchwatch_factory()
+    def __init__(self, classifier: str = "model"):
+        tw, note = twitchwatch_factory(classifier)
         self.factories: dict[str, Factory | None] = {"twitchwatch": tw, "osd": osd_factory}
         self.notes = {"twitchwatch": note, "osd": "OpenSeizureDetector algorithm, default settings (osd_baseline.py)"}
         self.errors: dict[str, Counter] = {d: Counter() for d in DETECTORS}
+        self.failures: Counter = Counter()
         self.resampled: set[str] = set()
+        self._mark: Counter = Counter()
 
     def available(self, name: str) -> bool:
         return self.factories[name] is not None
+
+    def start_dataset(self) -> None:
+        self._mark = Counter(self.failures)
+
+    def report(self, name: str) -> dict | None:
+        """None when ``name`` ran on every recording since :meth:`start_dataset`; else why not.
+
+        A detector that failed on any recording of a dataset gets no figures for it: partial
+        figures would silently leave out the recordings it could not handle.
+        """
+        if self.factories[name] is None:
+            return {"error": self.notes[name]}
+        failed = self.failures[name] - self._mark[name]
+        if failed:
+            return {"error": f"failed on {failed} recording(s): " + "; ".join(self.errors[name])}
+        return None
 
     def run(self, name: str, source: FileSource) -> DetectorOutput | None:
         make = self.factories[name]
@@ -151,6 +188,7 @@ class Runner:
         except Exception as exc:  # noqa: BLE001 - an evaluation reports a failing detector, it does not die
             msg = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
             self.errors[name][msg] += 1
+            self.failures[name] += 1
             return None
 
 
@@ -187,7 +225,8 @@ def evaluate_osdb(files: list[Path], runner: Runner, placement: str | None) -> d
                        "grace_before_s": GRACE_BEFORE_S, "grace_after_s": GRACE_AFTER_S},
               "per_event": per_event}
     for name in DETECTORS:
-        if not runner.available(name):
+        if runner.report(name):
+            result[name] = runner.report(name)
             continue
         res = {}
         for level in scoring.LEVELS:
@@ -221,7 +260,8 @@ def evaluate_uea(files: list[Path], runner: Runner, placement: str | None, posit
                           "case_s": round(cases[0].source.duration_s, 3) if cases else 0.0,
                           "positive_class": positive}
         for name in DETECTORS:
-            if not runner.available(name):
+            if runner.factories[name] is None:
+                result[name] = runner.report(name)
                 continue
             res = {}
             per_case = {level: {lab: {"cases": 0, "alerted": 0} for lab in labels} for level in scoring.LEVELS}
@@ -234,6 +274,9 @@ def evaluate_uea(files: list[Path], runner: Runner, placement: str | None, posit
                     cell["cases"] += 1
                     cell["alerted"] += int(scoring.notification_times(out.alerts, level).size > 0)
             joined_out = runner.run(name, src)
+            if runner.report(name):
+                result[name] = runner.report(name)
+                continue
             joined = {level: {lab: {"cases": 0, "alerted": 0} for lab in labels} for level in scoring.LEVELS}
             if joined_out is not None:
                 for level in scoring.LEVELS:
@@ -290,7 +333,8 @@ def evaluate_daphnet(files: list[Path], runner: Runner, placement: str | None) -
     result = {"data": {"files": len(files), "hours": round(whole_s / 3600, 3), "experiment_h": round(exp_s / 3600, 3),
                        "freeze_min": round(freeze_s / 60, 1)}, "per_file": per_file}
     for name in DETECTORS:
-        if not runner.available(name):
+        if runner.report(name):
+            result[name] = runner.report(name)
             continue
         res = {}
         for level in scoring.LEVELS:
@@ -327,7 +371,8 @@ def evaluate_adl(files: list[Path], runner: Runner, placement: str | None) -> di
     result = {"data": {a: {"files": v["files"], "minutes": round(v["seconds"] / 60, 1), "subjects": len(v["subjects"])}
                        for a, v in sorted(acts.items())}}
     for name in DETECTORS:
-        if not runner.available(name):
+        if runner.report(name):
+            result[name] = runner.report(name)
             continue
         res = {}
         for level in scoring.LEVELS:
@@ -359,9 +404,21 @@ def evaluate_emgdb(files: list[Path], runner: Runner, placement: str | None) -> 
                 "episodes": dict(Counter(e.kind for e in out.episodes)),
                 "alerts": dict(Counter(f"{a.level}:{a.kind}" for a in out.alerts))}
     result["data"] = {k: {kk: vv for kk, vv in v.items() if kk != "twitchwatch"} for k, v in rows.items()}
-    if runner.available("twitchwatch"):
-        result["twitchwatch"] = {k: v.get("twitchwatch") for k, v in rows.items()}
+    result["twitchwatch"] = runner.report("twitchwatch") or {k: v.get("twitchwatch") for k, v in rows.items()}
     return result
+
+
+def subset_files(name: str, files: list[Path], limit: int) -> list[Path]:
+    """A deterministic subset: for ADL the first file of each activity first (so every activity
+    keeps one), otherwise the shortest files."""
+    if name == "adl":
+        by_act: dict[str, list[Path]] = defaultdict(list)
+        for f in files:
+            by_act[f.parent.name].append(f)
+        picked = [v[0] for _, v in sorted(by_act.items())]
+        rest = [f for f in files if f not in picked]
+        return sorted((picked + rest)[:limit])
+    return sorted(sorted(files, key=lambda f: f.stat().st_size)[:limit])
 
 
 def find_datasets(root: Path, only: tuple[str, ...] = DATASETS) -> dict[str, list[Path]]:
@@ -375,11 +432,11 @@ def find_datasets(root: Path, only: tuple[str, ...] = DATASETS) -> dict[str, lis
 
 
 def evaluate(root: Path, placement: str | None = None, only: tuple[str, ...] = DATASETS,
-             max_files: int | None = None) -> dict:
+             max_files: int | dict | None = None, classifier: str = "model") -> dict:
     """Evaluate both detectors on every dataset under ``root``; a JSON-ready dict.
 
-    ``max_files`` limits the files per dataset (for a quick subset; ADL takes every n-th file so
-    each activity keeps some).
+    ``max_files`` limits the files per dataset (an int for all, or {dataset: n}) for a quick,
+    stated subset (see :func:`subset_files`).
     """
     root = Path(root)
     if not root.is_dir():
@@ -387,7 +444,7 @@ def evaluate(root: Path, placement: str | None = None, only: tuple[str, ...] = D
     found = find_datasets(root, only)
     if not found:
         raise ConfigError(f"{root}: none of the expected dataset folders ({', '.join(f for f, _ in FOLDERS.values())})")
-    runner = Runner()
+    runner = Runner(classifier)
     out = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "command": " ".join(["twitchwatch"] + sys.argv[1:]) if Path(sys.argv[0]).name == "twitchwatch"
            else f"twitchwatch evaluate --real {root} --json" + (f" --placement {placement}" if placement else ""),
@@ -396,10 +453,11 @@ def evaluate(root: Path, placement: str | None = None, only: tuple[str, ...] = D
            "trained_or_tuned_on_real_data": "nothing (detector trained on the simulator only; OSD at its defaults)",
            "detectors": runner.notes, "datasets": {}, "seconds": {}}
     for name, files in found.items():
-        if max_files is not None and len(files) > max_files:
-            step = len(files) / max_files
-            files = [files[int(i * step)] for i in range(max_files)]
+        limit = max_files.get(name) if isinstance(max_files, dict) else max_files
+        if limit is not None and len(files) > limit:
+            files = subset_files(name, files, limit)
         t0 = time.perf_counter()
+        runner.start_dataset()
         if name == "osdb":
             res = evaluate_osdb(files, runner, placement)
         elif name == "uea_epilepsy":
@@ -437,10 +495,16 @@ def summary_rows(result: dict) -> list[tuple[str, str, str, str]]:
     def both(getter):
         cells = []
         for name in DETECTORS:
-            try:
-                cells.append(getter(ds_res[name]))
-            except (KeyError, TypeError):
-                cells.append("not run" if name not in ds_res else "n/a")
+            res = ds_res.get(name)
+            if res is None:
+                cells.append("not run")
+            elif "error" in res:
+                cells.append("failed (see below)")
+            else:
+                try:
+                    cells.append(getter(res))
+                except (KeyError, TypeError):
+                    cells.append("n/a")
         return cells
 
     if "osdb" in ds:
@@ -498,14 +562,10 @@ def summary_rows(result: dict) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def format_table(result: dict) -> str:
-    rows = [("dataset", "metric", "twitchwatch", "OSD")] + summary_rows(result)
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    foot = [f"date: {result['date']}   command: {result['command']}",
-            f"grace: {result['grace_before_s']:g} s before labelled start, {result['grace_after_s']:g} s after end; "
-            f"trained/tuned on real data: {result['trained_or_tuned_on_real_data']}"]
+def footnotes(result: dict) -> list[str]:
+    """What a reader of the table must know: grace, tuning, failures, resampling."""
+    foot = [f"grace: {result['grace_before_s']:g} s before the labelled start, {result['grace_after_s']:g} s after "
+            f"the end; trained/tuned on real data: {result['trained_or_tuned_on_real_data']}"]
     for name, errs in result.get("errors", {}).items():
         for msg, n in errs.items():
             foot.append(f"{name} failed on {n} recording(s): {msg}")
@@ -513,14 +573,23 @@ def format_table(result: dict) -> str:
         foot.append(f"twitchwatch: {result['detectors']['twitchwatch']}")
     if result.get("resampled_for_twitchwatch"):
         foot.append("upsampled for the twitchwatch detector: " + "; ".join(result["resampled_for_twitchwatch"]))
-    return "\n".join(lines + [""] + foot)
+    return foot
+
+
+def format_table(result: dict) -> str:
+    rows = [("dataset", "metric", "twitchwatch", "OSD")] + summary_rows(result)
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines + ["", f"date: {result['date']}   command: {result['command']}"] + footnotes(result))
 
 
 def markdown_table(result: dict) -> str:
-    """The same rows as :func:`format_table`, as a Markdown table with date and command."""
+    """The same rows as :func:`format_table`, as a Markdown table with date, command and notes."""
     out = ["| dataset | metric | twitchwatch | OSD |", "|---|---|---|---|"]
     out += ["| " + " | ".join(c.replace("|", "/") for c in r) + " |" for r in summary_rows(result)]
-    out += ["", f"Produced {result['date']} by `{result['command']}`."]
+    out += ["", f"Produced {result['date']} by `{result['command']}`.", ""]
+    out += [f"- {line}" for line in footnotes(result)]
     return "\n".join(out)
 
 
@@ -558,5 +627,85 @@ def update_doc(doc: Path, result: dict) -> None:
     doc.write_text(head + DOC_BEGIN + "\n" + markdown_table(result) + "\n" + DOC_END + tail, encoding="utf-8")
 
 
-if __name__ == "__main__":  # python -m twitchwatch.evaluation.real RESULT.json DOC.md
-    update_doc(Path(sys.argv[2]), json.loads(Path(sys.argv[1]).read_text(encoding="utf-8")))
+#: The regression subset (tests/host/evaluation/test_real_regression.py): every OSDB event, every
+#: UEA case, one Daphnet file, one ADL file per activity, every emgdb record: ~1/4 of the running
+#: time of the full evaluation.
+REGRESSION_SUBSET = {"only": DATASETS, "max_files": {"daphnet": 1, "adl": 14}}
+#: A published figure may get worse by this much before the regression test fails:
+#: sensitivities and per-case fractions by 5 percentage points (about one OSDB tonic-clonic event
+#: in 22), false alerts per hour by 10 % of the published value + 0.5 per hour.
+MARGIN_FRACTION = 0.05
+MARGIN_RATE_REL, MARGIN_RATE_ABS = 0.10, 0.5
+
+
+def evaluate_regression_subset(root: Path, classifier: str = "model") -> dict:
+    return evaluate(root, only=REGRESSION_SUBSET["only"], max_files=REGRESSION_SUBSET["max_files"], classifier=classifier)
+
+
+def headline_figures(result: dict) -> dict[str, tuple[float | None, str]]:
+    """Flat {name: (value, "higher" | "lower" is better)} of the figures the regression test guards."""
+    figs: dict[str, tuple[float | None, str]] = {}
+    ds = result["datasets"]
+
+    def get(*keys):
+        node = ds
+        for k in keys:
+            if not isinstance(node, dict) or k not in node:
+                return None
+            node = node[k]
+        return node
+
+    for det in DETECTORS:
+        for g in ("tonic_clonic", "other"):
+            for level in scoring.LEVELS:
+                figs[f"osdb/{det}/{level}/{g}/sensitivity"] = (get("osdb", det, level, g, "sensitivity"), "higher")
+        figs[f"osdb/{det}/any/false_alerts_per_h"] = (get("osdb", det, "any", "false_alerts_per_h"), "lower")
+        figs[f"uea_epilepsy/{det}/any/sensitivity"] = (get("uea_epilepsy", det, "any", "sensitivity"), "higher")
+        for lab in ("WALKING", "RUNNING", "SAWING"):
+            figs[f"uea_epilepsy/{det}/any/fp/{lab}"] = (get("uea_epilepsy", det, "any", "false_positive_rate", lab), "lower")
+        figs[f"daphnet/{det}/any/false_alerts_per_h"] = (get("daphnet", det, "any", "false_alerts_per_h"), "lower")
+        figs[f"adl/{det}/any/false_alerts_per_h"] = (get("adl", det, "any", "false_alerts_per_h"), "lower")
+        for lab, cell in (get("uea_basicmotions", det, "any", "per_case") or {}).items():
+            figs[f"uea_basicmotions/{det}/any/{lab}"] = (cell.get("fraction"), "lower")
+    return figs
+
+
+def regressions(published: dict[str, list], current: dict[str, tuple[float | None, str]]) -> list[str]:
+    """Lines naming each figure that got worse than published by more than the margin."""
+    worse = []
+    for name, (old, better) in published.items():
+        if old is None:
+            continue
+        new = current.get(name, (None, better))[0]
+        if new is None:
+            worse.append(f"{name}: published {old:.3f}, now not available")
+            continue
+        is_rate = "per_h" in name
+        margin = (MARGIN_RATE_REL * old + MARGIN_RATE_ABS) if is_rate else MARGIN_FRACTION
+        if (better == "higher" and new < old - margin) or (better == "lower" and new > old + margin):
+            worse.append(f"{name}: published {old:.3f}, now {new:.3f} (margin {margin:.3f})")
+    return worse
+
+
+def publish(root: Path, docs: Path, classifier: str = "model") -> dict:
+    """Run the full evaluation and the regression subset; write the docs' JSON, table and baseline."""
+    result = evaluate(root, classifier=classifier)
+    result["command"] = f"twitchwatch evaluate --real {root} --json"
+    (docs / "real-data-evaluation.json").write_text(to_json(result) + "\n", encoding="utf-8")
+    update_doc(docs / "real-data-evaluation.md", result)
+    subset = evaluate_regression_subset(root, classifier)
+    baseline = {"date": result["date"], "subset": {"only": list(REGRESSION_SUBSET["only"]),
+                                                   "max_files": REGRESSION_SUBSET["max_files"]},
+                "figures": {k: v for k, v in headline_figures(subset).items()}}
+    (docs / "real-data-regression.json").write_text(json.dumps(baseline, indent=1, default=_json_default) + "\n",
+                                                     encoding="utf-8")
+    return result
+
+
+if __name__ == "__main__":
+    # python -m twitchwatch.evaluation.real publish REAL_DIR DOCS_DIR   (full run + docs + baseline)
+    # python -m twitchwatch.evaluation.real table RESULT.json DOC.md    (re-render the docs table)
+    if sys.argv[1] == "publish":
+        publish(Path(sys.argv[2]), Path(sys.argv[3]))
+    else:
+        update_doc(Path(sys.argv[3]), json.loads(Path(sys.argv[2]).read_text(encoding="utf-8")))

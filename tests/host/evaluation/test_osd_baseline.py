@@ -81,7 +81,7 @@ def test_powers_match_what_the_watches_recorded_in_the_open_seizure_database(rea
     rec_spec = np.array([dp["specPower"] for dp in dps])
     rec_roi = np.array([dp["roiPower"] for dp in dps])
     both = np.mean((spec == rec_spec) & (roi == rec_roi))
-    assert both > 0.95, f"only {both:.1%} of datapoints reproduce the watch's spectrum and ROI power"
+    assert both > 0.99, f"only {both:.1%} of datapoints reproduce the watch's spectrum and ROI power"
     with_ratio = [(i, dp["roiRatio"]) for i, dp in enumerate(dps) if "roiRatio" in dp]
     idx = np.array([i for i, _ in with_ratio])
     assert len(idx) > 1000
