@@ -365,6 +365,7 @@ def plan_tapping(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
     ctx.plan.env.add(on, 0.35 / f, a0=0.25 * mx[0] * amp, a1=0.0, band=0, rise=0.3)
     ctx.plan.env.add(on + 0.45 / f, 0.2 / f, a0=0.0, a1=0.1 * mx[1] * amp, band=0, rise=0.3)
     _motion_artifact(ctx, on + 0.03 + lift, g, rng)
+    ctx.plan.annotations += [Annotation(float(a), float(d), "tap") for a, d in zip(on, lift + 0.03)]
 
 
 def plan_plm(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
@@ -524,7 +525,7 @@ def plan_segment(ctx: Ctx, index: int, seg: Segment, t0: float, t1: float, seed:
     """Plan one segment: posture, the activity itself, fasciculations and electrode pops."""
     rng = np.random.default_rng([int(seed), 1, index])
     _posture(ctx, seg, t0, t1, rng)
-    ctx.plan.annotations.append(Annotation(t0, t1 - t0, seg.activity))
+    ctx.plan.segments.append(Annotation(t0, t1 - t0, seg.activity))
     PLANNERS[seg.activity](ctx, seg, t0, t1, rng)
     ctx.plan.posture_t.append(t1)
     ctx.plan.posture_v.append(ctx.posture_now)

@@ -102,7 +102,11 @@ class SimRecording:
     accel_counts : int16 (n, 3); g = counts * accel_scale_g
     emg_counts : int16 (m, k) with k = 1 or 2 (0 = tibialis anterior, 1 = gastrocnemius), or None
     annotations : segments (label = activity name, see ``scenario.ACTIVITIES``) and events
-        ("fasciculation", "jerk", "tonic_phase", "generalized_phase", "electrode_pop"), by onset
+        ("fasciculation", "jerk", "tonic_phase", "generalized_phase", "electrode_pop", "tap"), by onset.
+        The activity "fasciculation" and the event "fasciculation" share a label: use
+        :attr:`segments` and :meth:`events` to tell them apart.
+    segments : the activity segments alone, in order
+    event_annotations : the event-level annotations alone, by onset
     dropped : Fault("gap") per stream for each simulated link dropout. The arrays still hold those
         samples (they are the truth); a device or :meth:`items` would not deliver them.
     """
@@ -120,6 +124,8 @@ class SimRecording:
     annotations: tuple[Annotation, ...]
     dropped: tuple[Fault, ...]
     duration_s: float
+    segments: tuple[Annotation, ...] = ()
+    event_annotations: tuple[Annotation, ...] = ()
 
     @property
     def placement(self) -> str:
@@ -136,7 +142,8 @@ class SimRecording:
         return None if self.emg_counts is None else self.emg_counts * self.emg_scale_uv
 
     def events(self, label: str) -> tuple[Annotation, ...]:
-        return tuple(a for a in self.annotations if a.label == label)
+        """Event-level annotations with this label (never the activity segments)."""
+        return tuple(a for a in self.event_annotations if a.label == label)
 
     def device_info(self) -> DeviceInfo:
         return device_info_for(self.scenario, self.subject, self.config, self.seed)
@@ -173,6 +180,18 @@ class Simulation:
 
     @property
     def annotations(self) -> tuple[Annotation, ...]:
+        """Segments and events together, by onset (segments first at equal onsets)."""
+        both = [(a.onset_s, 0, i, a) for i, a in enumerate(self.plan.segments)]
+        both += [(a.onset_s, 1, i, a) for i, a in enumerate(self.plan.annotations)]
+        both.sort(key=lambda x: x[:3])
+        return tuple(x[3] for x in both)
+
+    @property
+    def segments(self) -> tuple[Annotation, ...]:
+        return tuple(self.plan.segments)
+
+    @property
+    def event_annotations(self) -> tuple[Annotation, ...]:
         return tuple(self.plan.annotations)
 
     @property
@@ -208,6 +227,8 @@ class Simulation:
             annotations=self.annotations,
             dropped=self.dropped,
             duration_s=self.plan.duration_s,
+            segments=self.segments,
+            event_annotations=self.event_annotations,
         )
 
     def blocks(self, block_s: float = 1.0) -> Iterator[SimBlock]:

@@ -128,7 +128,8 @@ class Plan:
     gaits: list[Gait] = field(default_factory=list)
     wander_step_s: float = 0.5
     wander: np.ndarray | None = None  # (knots, 2) uV
-    annotations: list[Annotation] = field(default_factory=list)
+    annotations: list[Annotation] = field(default_factory=list)  # event-level ground truth
+    segments: list[Annotation] = field(default_factory=list)  # one per scenario segment
     dropped: list[Fault] = field(default_factory=list)
 
     def freeze(self) -> None:

@@ -20,6 +20,8 @@ from twitchwatch.sim.subject import Subject
 
 _STREAM_ACCEL = 1
 _STREAM_EMG = 2
+#: Largest noise bank, samples (8 MB of float64 per bank).
+BANK_MAX = 1 << 20
 
 # Gait templates: ankle angle (rad) over the stride from heel strike (dorsiflexed at heel strike,
 # flat in stance, plantarflexed at toe-off ~0.62, dorsiflexing through swing). Assumed from
@@ -60,6 +62,52 @@ class Renderer:
         self.tile_accel = max(16, int(round(config.tile_s * self.accel_rate)))
         self.tile_emg = max(16, int(round(config.tile_s * self.emg_rate)))
         self._carrier_filters = self._design_carriers() if self.k_emg else None
+        self._banks: dict = {}
+        if self.k_emg:
+            j = np.arange(self.tile_emg) / self.emg_rate
+            w = 2 * np.pi * float(config.mains_hz)
+            self._mains_tab = np.stack([np.sin(w * j), np.cos(w * j), np.sin(3 * w * j), np.cos(3 * w * j)])
+
+    # ------------------------------------------------------------------ noise banks
+    def _bank(self, stream: int, n_total: int, L: int, band: int) -> np.ndarray:
+        """A seeded bank of unit noise (band -1: white; 0..: EMG carrier band), made once.
+
+        When the whole recording fits (short recordings) tiles read consecutive, non-overlapping
+        stretches of it, so the noise is one continuous realisation; longer recordings read each
+        tile at a seeded random offset (a noise table; statistically independent stretches).
+        """
+        key = (stream, band)
+        bank = self._banks.get(key)
+        if bank is None:
+            need = 3 * (n_total + L) + 1
+            size = min(BANK_MAX, 1 << int(np.ceil(np.log2(max(need, 1024)))))
+            rng = np.random.default_rng([self.seed, 100 + stream, band + 1])
+            if band < 0:
+                bank = rng.standard_normal(size)
+            else:
+                pad = int(0.3 * self.emg_rate)
+                white = rng.standard_normal(size + pad)
+                bank = np.zeros(size)
+                for sos, wgt in self._carrier_filters[band]:
+                    bank += wgt * signal.sosfilt(sos, white)[pad:]
+            self._banks[key] = bank
+        return bank
+
+    def _noise(self, stream: int, k: int, slot: int, n: int, band: int = -1) -> np.ndarray:
+        """n samples of unit noise for tile k and a slot (channel or axis): a view into a bank."""
+        n_total, L = (self.n_accel, self.tile_accel) if stream == _STREAM_ACCEL else (self.n_emg, self.tile_emg)
+        bank = self._bank(stream, n_total, L, band)
+        if 3 * (n_total + L) < len(bank):
+            off = slot * (n_total + L) + k * L
+        else:
+            key = (stream, band, "offsets")
+            offs = self._banks.get(key)
+            if offs is None:
+                rng = np.random.default_rng([self.seed, 200 + stream, band + 1])
+                offs = rng.integers(0, len(bank) - L, size=((n_total + L - 1) // L, 3))
+                self._banks[key] = offs
+            off = int(offs[k, slot])
+        return bank[off : off + n]
 
     # ------------------------------------------------------------------ tiles
     def n_tiles(self, stream: str) -> int:
@@ -187,9 +235,11 @@ class Renderer:
                 lin[2, m] += g.lin_g[1] * w * shapes.one_cycle(2 * sw) * (sw <= 0.5)
         x, y, z = gx + lin[0], gy + lin[1], gz + lin[2]
         x, y, z = _rotate(x, y, z, s.mount_pitch_rad, s.mount_roll_rad)
-        rng = np.random.default_rng([self.seed, _STREAM_ACCEL, k])
         sigma = s.accel_noise_ug_rthz * 1e-6 * np.sqrt(rate / 2.0)
-        out = np.stack([x, y, z], axis=1) + np.asarray(s.accel_bias_g) + rng.standard_normal((n, 3)) * sigma
+        bias = s.accel_bias_g
+        out = np.empty((n, 3))
+        for a, v in enumerate((x, y, z)):
+            out[:, a] = v + bias[a] + sigma * self._noise(_STREAM_ACCEL, k, a, n)
         return _quantize(out, self.config.accel_scale_g)
 
     # ------------------------------------------------------------------ EMG
@@ -243,17 +293,10 @@ class Renderer:
             env[o.emg_band, 0, m] += o.emg_uv[0] * amp * up**o.emg_sharpness
             env[o.emg_band, 1, m] += o.emg_uv[1] * amp * down**o.emg_sharpness
         muscle = np.zeros((2, n))
-        pad = int(0.3 * rate)
         for b in range(N_BANDS):
             for ch in range(kch):
-                if not env[b, ch].any():
-                    continue
-                rng = np.random.default_rng([self.seed, _STREAM_EMG, k, ch, b])
-                white = rng.standard_normal(pad + n)
-                carrier = np.zeros(n)
-                for sos, wgt in self._carrier_filters[b]:
-                    carrier += wgt * signal.sosfilt(sos, white)[pad:]
-                muscle[ch] += env[b, ch] * carrier
+                if env[b, ch].any():
+                    muscle[ch] += env[b, ch] * self._noise(_STREAM_EMG, k, ch, n, band=b)
         if kch == 2:
             c = s.crosstalk
             muscle = np.stack([muscle[0] + c * muscle[1], muscle[1] + c * muscle[0]])
@@ -280,16 +323,35 @@ class Renderer:
             w = np.exp(-(t[j] - sel["onset"][ev]) / sel["decay"][ev])
             for ch, c in enumerate(("a0", "a1")[:kch]):
                 x[ch] += np.bincount(j, weights=sel[c][ev] * w, minlength=n)
-        kt = np.arange(plan.wander.shape[0]) * plan.wander_step_s
-        mains_w = 2 * np.pi * self.config.mains_hz * t
-        mod = 1.0 + 0.2 * np.sin(2 * np.pi * t / 37.0)
+        # wander: the knots are linear in time, so interpolate on the knot index
+        ki = t / plan.wander_step_s
+        w0 = int(ki[0])
+        w1 = min(int(ki[-1]) + 2, plan.wander.shape[0])
+        kx = np.arange(w0, w1, dtype=float)
+        # mains: sin(w t + phi) = sin(w t0) cos(w j) + cos(w t0) sin(w j), from tables of j
+        sn, cs, sn3, cs3 = self._mains_tab[:, :n]
+        ph = 2 * np.pi * float(self.config.mains_hz) * (i0 / rate)
+        ph3 = 3 * ph
+        # slow level change of the hum (period 37 s, assumed), linear within the tile
+        m0, m1 = 1.0 + 0.2 * np.sin(2 * np.pi * np.array([t[0], t[-1]]) / 37.0)
+        mod = m0 + (m1 - m0) * np.linspace(0.0, 1.0, n)
         for ch in range(kch):
-            x[ch] += np.interp(t, kt, plan.wander[:, ch])
-            x[ch] += s.mains_uv[ch] * mod * (np.sin(mains_w + 0.4 * ch) + 0.15 * np.sin(3 * mains_w + 1.0))
+            p1 = ph + 0.4 * ch
+            hum = np.sin(p1) * cs + np.cos(p1) * sn
+            hum += 0.15 * (np.sin(ph3 + 1.0) * cs3 + np.cos(ph3 + 1.0) * sn3)
+            x[ch] += np.interp(ki, kx, plan.wander[w0:w1, ch]) + s.mains_uv[ch] * mod * hum
         x = x[:kch]
-        if len(plan.contact_t):
+        if self._contact_changes(t) or (len(plan.contact_t) and np.interp(t[0], plan.contact_t, plan.contact_v) < 1.0):
             x = x * np.interp(t, plan.contact_t, plan.contact_v)
-        rng = np.random.default_rng([self.seed, _STREAM_EMG, k])
         sigma = s.emg_noise_uv_rthz * np.sqrt(rate / 2.0)
-        out = x.T + rng.standard_normal((n, kch)) * sigma
+        out = np.empty((n, kch))
+        for ch in range(kch):
+            out[:, ch] = x[ch] + sigma * self._noise(_STREAM_EMG, k, ch, n)
         return _quantize(out, self.config.emg_scale_uv)
+
+    def _contact_changes(self, t: np.ndarray) -> bool:
+        ct = self.plan.contact_t
+        if not len(ct):
+            return False
+        i0, i1 = np.searchsorted(ct, [t[0], t[-1]])
+        return bool(i1 > i0)

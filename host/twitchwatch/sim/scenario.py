@@ -20,7 +20,8 @@ Choices worth stating:
 - ``fasciculation`` segments are rest with the subject's fasciculation rate; ``quiet`` segments
   are rest with only a low background rate (see :mod:`twitchwatch.sim.subject`).
 - Event annotations: ``fasciculation`` -> ``fasciculation``; ``jerk``, ``tonic_phase`` and
-  ``generalized_phase`` -> ``rhythmic_jerking``; ``electrode_pop`` -> ``quiet`` (an artifact).
+  ``generalized_phase`` -> ``rhythmic_jerking``; ``electrode_pop`` -> ``quiet`` (an artifact);
+  ``tap`` (one voluntary foot tap, from TA burst onset to forefoot impact) -> ``voluntary_movement``.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ EVENT_LABELS: dict[str, str] = {
     "tonic_phase": "rhythmic_jerking",
     "generalized_phase": "rhythmic_jerking",
     "electrode_pop": "quiet",
+    "tap": "voluntary_movement",
 }
 
 #: Postures a segment may ask for with ``posture=...``, per placement.
@@ -307,7 +309,7 @@ _register(
         "walking:20m,running:25m,walking:10m,stairs:1m,quiet:30m,tremor[kind=essential]:5m,"
         "fidget:10m,walking:15m,quiet[posture=standing]:10m,fasciculation:1h,"
         "quiet[posture=sitting_crossed]:1h,tapping:5m,fidget:20m,walking:20m,quiet:2h,stairs:1m,"
-        "fasciculation[posture=lying]:1h,sleep:78m",
+        "fasciculation[posture=lying]:1h,sleep:191m",
         description="24 h of everyday activity without seizures (false-alarm corpus)",
     ),
     _scenario(

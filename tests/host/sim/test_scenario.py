@@ -1,0 +1,73 @@
+"""Scenario text, built-in scenarios, activities and their window labels."""
+
+from __future__ import annotations
+
+import pytest
+
+from twitchwatch.errors import ConfigError
+from twitchwatch.model import WINDOW_LABELS
+from twitchwatch.sim import ACTIVITIES, EVENT_LABELS, SCENARIOS, Segment, parse_scenario, window_label_for
+from twitchwatch.sim.scenario import Scenario
+
+
+def test_text_with_units_params_and_repeats_becomes_segments():
+    sc = parse_scenario("quiet:60,walking:2m,tremor[kind=rest;hz=5.5]:30s,(tapping:10,quiet:5)*2,sleep:1h")
+    assert [s.activity for s in sc.segments] == ["quiet", "walking", "tremor", "tapping", "quiet", "tapping", "quiet", "sleep"]
+    assert sc.segments[1].duration_s == 120.0
+    assert sc.segments[2].params == {"kind": "rest", "hz": 5.5}
+    assert sc.duration_s == 60 + 120 + 30 + 30 + 3600
+    assert sc.placement == "foot"
+
+
+def test_a_builtin_name_returns_the_builtin_scenario():
+    assert parse_scenario("demo") is SCENARIOS["demo"]
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("dancing:60", "unknown activity"),
+        ("quiet", "cannot read segment"),
+        ("quiet:0", "duration"),
+        ("brushing_teeth:60", "not available at placement 'foot'"),
+        ("quiet[posture=upside_down]:60", "unknown posture"),
+        ("quiet[kind]:60", "not key=value"),
+    ],
+)
+def test_bad_scenario_text_is_one_clear_config_error(text, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        parse_scenario(text)
+
+
+def test_wrist_activities_need_the_wrist_placement():
+    sc = parse_scenario("brushing_teeth:60,typing:30", placement="wrist")
+    assert sc.placement == "wrist"
+    with pytest.raises(ConfigError, match="placement"):
+        Scenario("x", (Segment("tapping", 10.0),), placement="wrist")
+
+
+def test_required_scenarios_exist_and_demo_jerks_within_its_first_minute():
+    for name in ("demo", "quiet_day", "walk", "seizure", "tremor", "daily_mix", "wrist_day", "wrist_seizure"):
+        assert name in SCENARIOS
+    demo = SCENARIOS["demo"]
+    assert 100 <= demo.duration_s <= 150
+    t, starts = 0.0, {}
+    for seg in demo.segments:
+        starts.setdefault(seg.activity, t)
+        t += seg.duration_s
+    assert starts["rhythmic_jerking"] < 45
+    assert {"fasciculation", "walking", "tremor", "quiet"} <= set(starts)
+    assert 23 * 3600 <= SCENARIOS["daily_mix"].duration_s <= 25 * 3600
+    assert any(s.placement == "wrist" for s in SCENARIOS.values())
+
+
+def test_every_activity_and_event_label_maps_to_a_window_label():
+    for name in list(ACTIVITIES) + list(EVENT_LABELS):
+        assert window_label_for(name) in WINDOW_LABELS
+    assert window_label_for("rhythmic_jerking") == "rhythmic_jerking"
+    assert window_label_for("tapping") == "voluntary_movement"
+    assert window_label_for("plm") == "voluntary_movement"
+    assert window_label_for("tremor") == "tremor"
+    assert window_label_for("jerk") == "rhythmic_jerking"
+    with pytest.raises(ConfigError):
+        window_label_for("levitating")
