@@ -43,7 +43,8 @@ def make(name: str, scenario: str, seed: int) -> Path:
         for item in stream.feed(encode(frame)):
             if isinstance(item, DeviceInfo):
                 if writer is None:
-                    writer = SessionWriter(out, item, force=True, started_at_unix=STARTED_AT_UNIX, fsync=False)
+                    writer = SessionWriter(out, item, force=True, started_at_unix=STARTED_AT_UNIX, fsync=False,
+                                           wall_clock=False)
                 continue
             if hasattr(item, "stream") and hasattr(item, "samples"):
                 writer.write_chunk(item)

@@ -186,6 +186,9 @@ class SessionWriter:
     started_at_unix : wall-clock start of the session, seconds since the epoch (default: now).
     flush_interval_s : at most this much device time (s) of samples is coalesced per block, and
         blocks are written and the file ``fsync``-ed at least this often in wall-clock time.
+    fsync : fsync about every ``flush_interval_s`` (off only for files made offline).
+    wall_clock : also flush by wall-clock time (live); off, blocks depend only on the data, so
+        offline-made files are reproducible byte for byte.
 
     Raises
     ------
@@ -201,11 +204,13 @@ class SessionWriter:
         started_at_unix: float | None = None,
         flush_interval_s: float = 1.0,
         fsync: bool = True,
+        wall_clock: bool = True,
     ):
         self.path = Path(path)
         self.device_info = device_info
         self.flush_interval_s = float(flush_interval_s)
         self._fsync = fsync
+        self._wall_clock = wall_clock
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
         flags |= os.O_TRUNC if force else os.O_EXCL
         try:
@@ -295,6 +300,8 @@ class SessionWriter:
 
     def tick(self) -> None:
         """Write coalesced samples and fsync when ``flush_interval_s`` of wall time has passed."""
+        if not self._wall_clock:
+            return
         now = time.monotonic()
         if now - self._last_flush >= self.flush_interval_s:
             self.flush()
