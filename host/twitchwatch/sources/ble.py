@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 from twitchwatch import protocol
 from twitchwatch.errors import DeviceError
-from twitchwatch.model import Chunk, Fault, Mark, Status
+from twitchwatch.model import Chunk, DeviceInfo, Fault, Mark, Status
 from twitchwatch.protocol import Command, CommandCode
 from twitchwatch.sources.base import Item, connection_event
 from twitchwatch.sources.device_stream import DeviceStream
@@ -361,27 +361,33 @@ class BleSource:
         last_t = 0.0  # device time reached by the items so far, seconds
         hello_asked = time.monotonic()  # START makes the device send HELLO
         hello_deadline = hello_asked + self.hello_timeout_s
+        announced = False  # a DeviceInfo has been yielded: nothing goes out before it
         try:
             while True:
-                if stream.device_info is None:
-                    try:
-                        await asyncio.wait_for(self._wakeup.wait(), max(0.05, hello_deadline - time.monotonic()))
-                    except asyncio.TimeoutError:
+                if announced:
+                    await self._wakeup.wait()
+                else:
+                    remaining = hello_deadline - time.monotonic()
+                    if remaining <= 0:
                         raise DeviceError(
                             f"{self.label}: no twitchwatch device answered (no HELLO within "
                             f"{self.hello_timeout_s:g} s of connecting); is this the sensor?"
-                        ) from None
-                else:
-                    await self._wakeup.wait()
+                        )
+                    try:
+                        await asyncio.wait_for(self._wakeup.wait(), remaining)
+                    except asyncio.TimeoutError:
+                        continue
                 self._wakeup.clear()
                 while self._pending:
                     for item in stream.feed(self._pending.popleft()):
-                        if stream.device_info is None:
-                            continue  # nothing before the device has said what it is
+                        if not announced:
+                            if not isinstance(item, DeviceInfo):
+                                continue  # nothing before the device has said what it is
+                            announced = True
                         last_t = _item_end_s(item, last_t)
                         yield item
-                if stream.device_info is None and not self._link_down.is_set():
-                    # samples but no HELLO (we joined mid-stream?): ask again, now and then
+                if not announced and not self._link_down.is_set():
+                    # bytes but no HELLO (we joined mid-stream?): ask again, now and then
                     now = time.monotonic()
                     if now - hello_asked >= HELLO_REQUEST_INTERVAL_S:
                         hello_asked = now
@@ -392,7 +398,7 @@ class BleSource:
                 self.disconnects += 1
                 self._client = None
                 stream.reset_link()
-                if stream.device_info is None:
+                if not announced:
                     raise DeviceError(f"{self.label}: disconnected before the device announced itself")
                 yield connection_event("disconnected", self.label, "BLE link lost")
                 yield Fault("signal_lost", last_t, last_t, detail=f"{self.label}: BLE link lost, reconnecting")

@@ -69,6 +69,14 @@ async def take_until(agen, done, items=None):
     return items
 
 
+async def drain(source, timeout_s: float = 2 * STEP_TIMEOUT_S):
+    """Iterate a source to its end (or its error), failing rather than hanging past timeout_s."""
+    async def run():
+        async for _ in source:
+            pass
+    await asyncio.wait_for(run(), timeout_s)
+
+
 def chunks(items, kind=None):
     return [i for i in items if isinstance(i, Chunk) and (kind is None or i.stream == kind)]
 
@@ -228,24 +236,48 @@ async def test_device_streaming_without_hello_is_asked_for_one(bluez):
 async def test_other_protocol_version_is_refused(bluez):
     add_sensor(bluez, protocol_version=2)
     with pytest.raises(ProtocolVersionError, match=r"^ble:F0:0D:BE:EF:00:01: device speaks protocol version 2, this host"):
-        async for _ in BleSource(name=DEFAULT_NAME, scan_timeout_s=3.0):
-            pass
+        await drain(BleSource(name=DEFAULT_NAME, scan_timeout_s=3.0))
 
 
 async def test_silent_device_with_our_service_is_a_device_error(bluez):
     p = add_sensor(bluez, answer_commands=False)
     with pytest.raises(DeviceError, match=r"^ble:F0:0D:BE:EF:00:01: no twitchwatch device answered \(no HELLO within 0.5 s"):
-        async for _ in BleSource(name=DEFAULT_NAME, scan_timeout_s=3.0, hello_timeout_s=0.5):
-            pass
+        await drain(BleSource(name=DEFAULT_NAME, scan_timeout_s=3.0, hello_timeout_s=0.5))
     await asyncio.wait_for(p.link_dropped.wait(), STEP_TIMEOUT_S)  # and we hung up
+
+
+async def test_device_streaming_but_never_announcing_is_a_device_error(bluez):
+    # bytes keep coming (samples), but never a HELLO, whatever we ask: bounded, not a hang
+    p = add_sensor(bluez, auto_stream=True, answer_commands=False)
+    t0 = time.monotonic()
+    with pytest.raises(DeviceError, match=r"no twitchwatch device answered \(no HELLO within 0.8 s"):
+        await drain(BleSource(name=DEFAULT_NAME, scan_timeout_s=3.0, hello_timeout_s=0.8))
+    assert time.monotonic() - t0 < 5.0
+    assert p.notifications_sent > 0
+
+
+async def test_slow_consumer_overflows_the_bounded_buffer_into_a_counted_gap(bluez):
+    p = add_sensor(bluez, speed=8.0)
+    src = BleSource(name=DEFAULT_NAME, scan_timeout_s=3.0, max_pending_notifications=8)
+    agen = aiter(src)
+    try:
+        before = await take_until(agen, lambda it: len(chunks(it, "accel")) >= 2)
+        await asyncio.sleep(0.5)  # the consumer stalls; notifications keep arriving
+        after = await take_until(agen, lambda it: any(isinstance(i, Fault) and i.kind == "gap" for i in it)
+                                 and len(chunks(it, "accel")) >= 8)
+    finally:
+        await src.aclose()
+    assert src.dropped_notifications > 0
+    assert src.stream.counters["gaps"] >= 1
+    # whatever got through is still exactly what was sent
+    assert_samples_are_what_was_sent(before + after, p.app, before[0])
 
 
 async def test_missing_device_is_a_device_error_in_bounded_time(bluez):
     add_other_wearable(bluez)
     t0 = time.monotonic()
     with pytest.raises(DeviceError, match=r"^ble:tw-nobody: not found within 0.5 s of scanning$"):
-        async for _ in BleSource(name="tw-nobody", scan_timeout_s=0.5):
-            pass
+        await drain(BleSource(name="tw-nobody", scan_timeout_s=0.5))
     assert time.monotonic() - t0 < 5.0
 
 
@@ -253,8 +285,7 @@ async def test_refused_connection_is_a_device_error(bluez):
     p = add_sensor(bluez)
     p.refuse_connections = True
     with pytest.raises(DeviceError, match=r"^ble:F0:0D:BE:EF:00:01: .*connection abort"):
-        async for _ in BleSource(address=SENSOR_ADDRESS, scan_timeout_s=2.0, connect_timeout_s=3.0):
-            pass
+        await drain(BleSource(address=SENSOR_ADDRESS, scan_timeout_s=2.0, connect_timeout_s=3.0))
 
 
 async def test_no_adapter_is_a_device_error(system_bus):
@@ -265,8 +296,7 @@ async def test_no_adapter_is_a_device_error(system_bus):
         with pytest.raises(DeviceError, match=r"^BLE scan: Bluetooth unavailable: No Bluetooth adapters found"):
             await ble.ascan(timeout_s=0.2)
         with pytest.raises(DeviceError, match=r"^ble:twitchwatch: Bluetooth unavailable: No Bluetooth adapters"):
-            async for _ in BleSource(name=DEFAULT_NAME, scan_timeout_s=0.2):
-                pass
+            await drain(BleSource(name=DEFAULT_NAME, scan_timeout_s=0.2))
     finally:
         await fake.stop()
 
@@ -281,8 +311,7 @@ async def test_no_dbus_is_a_device_error(monkeypatch, tmp_path):
     with pytest.raises(DeviceError, match=r"^BLE scan: Bluetooth unavailable: no system D-Bus"):
         await ble.ascan(timeout_s=0.2)
     with pytest.raises(DeviceError, match=r"^ble:AA:BB:CC:DD:EE:FF: Bluetooth unavailable: no system D-Bus"):
-        async for _ in BleSource(address="aa:bb:cc:dd:ee:ff", scan_timeout_s=0.2):
-            pass
+        await drain(BleSource(address="aa:bb:cc:dd:ee:ff", scan_timeout_s=0.2))
 
 
 async def test_real_sensor(request):
