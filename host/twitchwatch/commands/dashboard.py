@@ -38,10 +38,12 @@ async def _serve(args) -> int:
 
 
 def run(args) -> int:
-    if not 0 <= args.port <= 65535:
-        from twitchwatch.errors import ConfigError
+    from twitchwatch.dashboard.security import check_bind
+    from twitchwatch.errors import ConfigError
 
+    if not 0 <= args.port <= 65535:
         raise ConfigError(f"dashboard: --port must be 0..65535, got {args.port}")
+    check_bind(args.host, args.token)  # before the heavy imports: a refusal is instant
     try:
         return asyncio.run(_serve(args))
     except KeyboardInterrupt:

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import signal
 
 from twitchwatch.dashboard.decimate import StreamingBuckets, bucket_size
 from twitchwatch.hub import Hub
@@ -189,6 +188,7 @@ class LiveFeed:
         elif c.stream == "emg":
             ch = x.shape[1]
             if self._emg is None or self._emg_rate != c.rate_hz or self._emg.channels != ch:
+                from scipy import signal  # imported on first use: `twitchwatch dashboard` starts fast
                 self._emg_rate = c.rate_hz
                 self._emg = StreamingBuckets(c.rate_hz, bucket_size(c.rate_hz, LIVE_TARGET_HZ), ch)
                 self._raw = StreamingBuckets(c.rate_hz, bucket_size(c.rate_hz, RAW_TARGET_HZ), ch)
@@ -196,6 +196,8 @@ class LiveFeed:
                 self._emg_sos = signal.butter(2, EMG_HIGHPASS_HZ / nyq, "highpass", output="sos") if nyq > 2 * EMG_HIGHPASS_HZ else None
                 self._emg_zi = None
             if self._emg_sos is not None:
+                from scipy import signal
+
                 if self._emg_zi is None:
                     zi0 = signal.sosfilt_zi(self._emg_sos)  # (sections, 2)
                     self._emg_zi = zi0[:, :, None] * x[0][None, None, :]  # (sections, 2, channels)

@@ -15,7 +15,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-from scipy import signal
 
 from twitchwatch.dashboard.decimate import minmax
 from twitchwatch.errors import FileFormatError, TwitchwatchError
@@ -112,6 +111,8 @@ def _trace(t0: float, rate: float, y: np.ndarray, max_points: int, decimals: int
 def spectrum(y: np.ndarray, rate: float, max_hz: float = SPECTRUM_MAX_HZ) -> dict:
     """Welch power spectrum of ``y`` (shape (n,)) up to ``max_hz``; with its dominant frequency
     above 0.2 Hz (Hz) and the fraction of power in the dominant peak +-0.3 Hz."""
+    from scipy import signal
+
     n = y.shape[0]
     if n < 16:
         return {"f": [], "p": [], "dominant_hz": None, "peak_fraction": None}
@@ -138,6 +139,8 @@ def analyse(chunks: dict[str, Chunk], show_from_s: float, max_points: int = 1200
     Returns ``{"accel": {...} | None, "emg": {...} | None}``; each holds ``raw``/``filtered``
     traces (min/max buckets, t0 device seconds), EMG also ``envelope`` per channel, and spectra.
     """
+    from scipy import signal
+
     out: dict = {"accel": None, "emg": None}
     a = chunks.get("accel")
     if a is not None and a.n > 0:

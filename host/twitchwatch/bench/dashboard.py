@@ -1,0 +1,192 @@
+"""Dashboard speed: what the live view pushes and how smoothly headless Chromium draws it.
+
+Figures (flat keys):
+
+- ``dashboard_push_msgs_per_s``, ``dashboard_push_kb_per_s``: WebSocket messages and kilobytes
+  (1000 bytes) per second received by a client of ``/ws/live`` while the Hub carries a real-time
+  feed of simulated 1 kHz x 2-channel EMG and 208 Hz 3-axis accelerometer (goal < 50 kB/s).
+- ``dashboard_fps``: requestAnimationFrame callbacks per second of the live page in headless
+  Chromium with 10 s of traces on screen, while that feed streams (goal >= 30).
+- ``dashboard_browser_kb_per_s``: the same push rate as the browser counted it.
+- ``dashboard_feed_x_realtime``: seconds of signal the live feed decimates per second of CPU
+  (server side, offline; the ratio to real time).
+- ``dashboard_fps_reason``: null, or why the browser figures are null (no Chromium, no Playwright).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+GOAL_FPS = 30.0
+GOAL_KB_PER_S = 50.0
+#: Traces shown while measuring, seconds (the issue's "10 s of traces").
+PREFILL_S = 10.0
+
+
+def _chunks(seconds: float, block_s: float = 0.05):
+    from twitchwatch.model import Chunk
+    from twitchwatch.sim import SimConfig, draw_subject, parse_scenario, simulate
+
+    quiet = max(1, int(seconds * 0.4))
+    text = f"quiet:{quiet},rhythmic_jerking:{int(seconds) - quiet + 1}"
+    rec = simulate(parse_scenario(text), draw_subject(4, "foot"), SimConfig(), seed=4)
+    info = rec.device_info()
+    out = []
+    for kind, counts, scale in (("accel", rec.accel_counts, rec.accel_scale_g), ("emg", rec.emg_counts, rec.emg_scale_uv)):
+        rate = info.stream(kind).rate_hz
+        step = int(round(block_s * rate))
+        for i in range(0, counts.shape[0], step):
+            c = counts[i : i + step]
+            out.append(Chunk(kind, i / rate, rate, c * scale, counts=c))
+    out.sort(key=lambda c: c.t0_s)
+    return info, [c for c in out if c.t0_s < seconds]
+
+
+def feed_throughput(seconds: float) -> float:
+    """Seconds of signal the LiveFeed decimates per CPU second."""
+    from twitchwatch.dashboard.livefeed import LiveFeed
+    from twitchwatch.hub import Hub
+
+    info, chunks = _chunks(seconds)
+    feed = LiveFeed(Hub())
+    feed.attach()
+    feed.handle(info)
+    t = time.process_time()
+    for i, c in enumerate(chunks):
+        feed.handle(c)
+        if i % 8 == 0:
+            feed._flush()
+    used = time.process_time() - t
+    return seconds / used if used > 0 else float("inf")
+
+
+async def _measure(measure_s: float) -> dict:
+    import websockets
+
+    from twitchwatch.dashboard.server import start_dashboard
+    from twitchwatch.hub import Hub
+    from twitchwatch.store import Store
+
+    out: dict = {}
+    info, chunks = _chunks(PREFILL_S + measure_s + 1.0)
+    with tempfile.TemporaryDirectory(prefix="twitchwatch-bench-") as tmp:
+        store = Store(Path(tmp) / "twitchwatch.db")
+        hub = Hub()
+        handle = await start_dashboard(store, hub=hub, port=0)
+        browser_cm = page = None
+        reason = None
+        try:
+            if not os.path.exists(CHROMIUM):
+                reason = f"{CHROMIUM} not found"
+            else:
+                try:
+                    from playwright.async_api import async_playwright
+                except ImportError:
+                    reason = "playwright is not installed"
+            if reason is None:
+                browser_cm = async_playwright()
+                pw = await browser_cm.__aenter__()
+                browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+                await page.goto(handle.url + "#/live")
+                await page.wait_for_selector("#chart-emg")
+            async with websockets.connect(f"ws://127.0.0.1:{handle.port}/ws/live") as ws:
+                await ws.recv()  # hello
+                hub.publish(info)
+                prefill = [c for c in chunks if c.t0_s < PREFILL_S]
+                live = [c for c in chunks if c.t0_s >= PREFILL_S]
+                # 10 s of traces at once (as if the page had been open a while), then real time
+                t_start = time.monotonic() - PREFILL_S
+                for c in prefill:
+                    hub.publish(c)
+                counts = {"msgs": 0, "bytes": 0}
+                stop = asyncio.Event()
+
+                async def receive():
+                    while not stop.is_set():
+                        try:
+                            m = await asyncio.wait_for(ws.recv(), 0.5)
+                        except asyncio.TimeoutError:
+                            continue
+                        counts["msgs"] += 1
+                        counts["bytes"] += len(m.encode() if isinstance(m, str) else m)
+
+                async def publish_live():
+                    for c in live:
+                        due = t_start + c.t0_s
+                        wait = due - time.monotonic()
+                        if wait > 0:
+                            await asyncio.sleep(wait)
+                        hub.publish(c)
+
+                await asyncio.sleep(0.5)  # let the prefill burst go out before counting
+                rx = asyncio.create_task(receive())
+                pub = asyncio.create_task(publish_live())
+                await asyncio.sleep(0.3)
+                counts["msgs"] = counts["bytes"] = 0
+                f0 = b0 = None
+                if page is not None:
+                    f0 = await page.evaluate("() => window.TW.frames")
+                    b0 = await page.evaluate("() => window.TW.live.stats.bytes")
+                t0 = time.monotonic()
+                await asyncio.sleep(measure_s)
+                dt = time.monotonic() - t0
+                msgs, nbytes = counts["msgs"], counts["bytes"]
+                if page is not None:
+                    f1 = await page.evaluate("() => window.TW.frames")
+                    b1 = await page.evaluate("() => window.TW.live.stats.bytes")
+                    out["dashboard_fps"] = round((f1 - f0) / dt, 1)
+                    out["dashboard_browser_kb_per_s"] = round((b1 - b0) / dt / 1000.0, 2)
+                stop.set()
+                pub.cancel()
+                await asyncio.gather(rx, pub, return_exceptions=True)
+            out["dashboard_push_msgs_per_s"] = round(msgs / dt, 1)
+            out["dashboard_push_kb_per_s"] = round(nbytes / dt / 1000.0, 2)
+        finally:
+            if browser_cm is not None:
+                await browser_cm.__aexit__(None, None, None)
+            await handle.stop()
+            store.close()
+    out.setdefault("dashboard_fps", None)
+    out.setdefault("dashboard_browser_kb_per_s", None)
+    out["dashboard_fps_reason"] = reason
+    return out
+
+
+def run(quick: bool = False) -> dict:
+    measure_s = 3.0 if quick else 10.0
+    figures: dict = {}
+    try:
+        figures.update(asyncio.run(_measure(measure_s)))
+    except Exception as exc:  # report, do not fail the whole bench
+        figures.update(
+            dashboard_push_msgs_per_s=None,
+            dashboard_push_kb_per_s=None,
+            dashboard_fps=None,
+            dashboard_browser_kb_per_s=None,
+            dashboard_fps_reason=f"{type(exc).__name__}: {exc}",
+        )
+    figures["dashboard_feed_x_realtime"] = round(feed_throughput(20.0 if quick else 60.0), 1)
+    figures["dashboard_measure_s"] = measure_s
+    figures["dashboard_goal_fps"] = GOAL_FPS
+    figures["dashboard_goal_push_kb_per_s"] = GOAL_KB_PER_S
+    return figures
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(quick=True), indent=2))
