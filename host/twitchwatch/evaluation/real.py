@@ -194,9 +194,39 @@ class Runner:
 
 # ----------------------------------------------------------------------------- datasets
 
+def label_fractions(counter: Counter) -> dict[str, float]:
+    """{window label: fraction of windows}, most common first (diagnostics for the JSON)."""
+    n = sum(counter.values())
+    return {k: round(v / n, 3) for k, v in counter.most_common()} if n else {}
+
+
+def count_window_labels(windows, intervals: list[tuple[float, float]], into: Counter, inside: bool = True,
+                        stats: list | None = None) -> None:
+    """Add the labels of windows whose centre lies inside (or outside) any of ``intervals``;
+    append (dominant_hz, rhythmicity) of those windows to ``stats`` when given."""
+    for w in windows:
+        mid = 0.5 * (w.start_s + w.end_s)
+        hit = any(a <= mid < b for a, b in intervals)
+        if hit == inside:
+            into[w.label] += 1
+            if stats is not None:
+                stats.append((w.dominant_hz, w.rhythmicity))
+
+
+def window_stats(stats: list) -> dict:
+    """Quartiles of the windows' dominant frequency (Hz) and rhythmicity (diagnostics)."""
+    if not stats:
+        return {}
+    a = np.asarray(stats, dtype=np.float64)
+    q = lambda x: [round(float(v), 2) for v in np.percentile(x, [25, 50, 75])]
+    return {"windows": int(a.shape[0]), "dominant_hz_q25_50_75": q(a[:, 0]), "rhythmicity_q25_50_75": q(a[:, 1])}
+
+
 def evaluate_osdb(files: list[Path], runner: Runner, placement: str | None) -> dict:
     """Real seizures (wrist, 25 Hz): per event, sensitivity and latency by subtype, false alerts."""
     per_event = []
+    window_labels = {n: defaultdict(Counter) for n in DETECTORS}
+    stats = {n: defaultdict(list) for n in DETECTORS}
     for f in files:
         for case in open_file(f, "osdb", placement).cases():
             sz = case.meta["seizure"]
@@ -204,10 +234,15 @@ def evaluate_osdb(files: list[Path], runner: Runner, placement: str | None) -> d
                    "seizure_s": None if sz is None else [round(sz[0], 1), round(sz[1], 1)],
                    "duration_s": round(case.source.duration_s, 1)}
             if sz is not None:
+                group = "tonic_clonic" if case.meta["subtype"] == "Tonic-Clonic" else "other"
                 for name in DETECTORS:
                     out = runner.run(name, case.source)
                     if out is None:
                         continue
+                    count_window_labels(out.windows, [sz], window_labels[name][f"{group}_seizure"],
+                                        stats=stats[name][f"{group}_seizure"])
+                    count_window_labels(out.windows, [sz], window_labels[name]["outside_seizures"], inside=False,
+                                        stats=stats[name]["outside_seizures"])
                     for level in scoring.LEVELS:
                         s = scoring.score_seizure(scoring.notification_times(out.alerts, level), sz[0], sz[1], 0.0,
                                                   case.source.duration_s, GRACE_BEFORE_S, GRACE_AFTER_S)
@@ -244,6 +279,8 @@ def evaluate_osdb(files: list[Path], runner: Runner, placement: str | None) -> d
             lev["non_seizure_h"] = round(ns / 3600, 3)
             lev["false_alerts_per_h"] = scoring.per_hour(fa, ns)
             res[level] = lev
+        res["window_labels"] = {k: label_fractions(v) for k, v in window_labels[name].items()}
+        res["window_stats"] = {k: window_stats(v) for k, v in stats[name].items()}
         result[name] = res
     return result
 
@@ -265,10 +302,12 @@ def evaluate_uea(files: list[Path], runner: Runner, placement: str | None, posit
                 continue
             res = {}
             per_case = {level: {lab: {"cases": 0, "alerted": 0} for lab in labels} for level in scoring.LEVELS}
+            window_labels: dict[str, Counter] = defaultdict(Counter)
             for c in cases:
                 out = runner.run(name, c.source)
                 if out is None:
                     continue
+                window_labels[c.label].update(w.label for w in out.windows)
                 for level in scoring.LEVELS:
                     cell = per_case[level][c.label]
                     cell["cases"] += 1
@@ -291,6 +330,7 @@ def evaluate_uea(files: list[Path], runner: Runner, placement: str | None, posit
                     for cell in table.values():
                         cell["fraction"] = scoring.ratio(cell["alerted"], cell["cases"])
                 res[level] = {"per_case": per_case[level], "joined": joined[level]}
+                res["window_labels"] = {k: label_fractions(v) for k, v in sorted(window_labels.items())}
                 if positive is not None:
                     pc = per_case[level]
                     res[level]["sensitivity"] = pc.get(positive, {}).get("fraction")
@@ -353,6 +393,7 @@ def evaluate_adl(files: list[Path], runner: Runner, placement: str | None) -> di
     """Daily activities at the wrist: alert episodes per activity (every one is false)."""
     acts: dict[str, dict] = defaultdict(lambda: {"files": 0, "seconds": 0.0, "subjects": set()})
     counts = {n: defaultdict(lambda: {lvl: {"alerts": 0, "files_alerted": 0} for lvl in scoring.LEVELS}) for n in DETECTORS}
+    adl_labels = {n: defaultdict(Counter) for n in DETECTORS}
     for f in files:
         src = open_file(f, "adl", placement)
         act = f.parent.name
@@ -363,6 +404,7 @@ def evaluate_adl(files: list[Path], runner: Runner, placement: str | None) -> di
             out = runner.run(name, src)
             if out is None:
                 continue
+            adl_labels[name][act].update(w.label for w in out.windows)
             for level in scoring.LEVELS:
                 k = int(scoring.notification_times(out.alerts, level).size)
                 cell = counts[name][act][level]
@@ -384,6 +426,7 @@ def evaluate_adl(files: list[Path], runner: Runner, placement: str | None) -> di
             total = sum(c["alerts"] for c in per_act.values())
             secs = sum(v["seconds"] for v in acts.values())
             res[level] = {"per_activity": per_act, "false_alerts": total, "false_alerts_per_h": scoring.per_hour(total, secs)}
+        res["window_labels"] = {a: label_fractions(c) for a, c in sorted(adl_labels[name].items())}
         result[name] = res
     return result
 
