@@ -175,7 +175,10 @@ async def test_forced_disconnect_reconnects_with_a_gap_and_the_stream_continues(
     events = [i["state"] for i in after if isinstance(i, dict)]
     assert events[:3] == ["disconnected", "reconnecting", "connected"]
     lost = [i for i in after if isinstance(i, Fault) and i.kind == "signal_lost"]
-    assert len(lost) == 1 and lost[0].start_s == pytest.approx(t_before, abs=0.3)
+    assert len(lost) == 1
+    # stamped with the device time the data reached when the link went
+    reached = max(c.t_end_s for c in chunks(before + after[:after.index(lost[0])]))
+    assert lost[0].start_s == lost[0].end_s == reached and t_before <= reached < t_before + 1.0
     # the order the pipeline needs: link events and signal_lost before any new data
     first_chunk_after = next(k for k, i in enumerate(after) if isinstance(i, Chunk) and i.t0_s > t_before + 0.5)
     assert after.index(lost[0]) < first_chunk_after
@@ -271,6 +274,22 @@ async def test_slow_consumer_overflows_the_bounded_buffer_into_a_counted_gap(blu
     assert src.stream.counters["gaps"] >= 1
     # whatever got through is still exactly what was sent
     assert_samples_are_what_was_sent(before + after, p.app, before[0])
+
+
+async def test_gives_up_only_when_asked_to(bluez):
+    p = add_sensor(bluez, speed=4.0)
+    src = BleSource(name=DEFAULT_NAME, scan_timeout_s=0.3, backoff_s=(0.1, 0.2), give_up_after_s=0.8)
+    agen = aiter(src)
+    try:
+        items = await take_until(agen, lambda it: len(chunks(it, "accel")) >= 2)
+        await p.drop_link(out_of_range_s=30.0)  # gone for good (as far as this test goes)
+        with pytest.raises(DeviceError, match=r"^ble:F0:0D:BE:EF:00:01: link lost and not back after 0.8 s$"):
+            await take_until(agen, lambda it: False, items)
+    finally:
+        await src.aclose()
+    states = [i["state"] for i in items if isinstance(i, dict)]
+    assert states == ["disconnected", "reconnecting"]
+    assert src.failed_reconnects >= 2  # it did keep trying, with backoff, until the deadline
 
 
 async def test_missing_device_is_a_device_error_in_bounded_time(bluez):
