@@ -8,6 +8,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     uint32_t tick_hz;
     uint32_t mask; /* 2^counter_bits - 1 */
@@ -23,5 +27,9 @@ uint64_t tw_clock_update(tw_clock_t *c, uint32_t ticks_now);
 uint64_t tw_ticks_to_us(uint64_t ticks, uint32_t tick_hz);
 /* Device time of sample `index` of a stream started at t0_us and sampled at rate_mhz (exact floor). */
 uint64_t tw_sample_time_us(uint64_t t0_us, uint64_t index, uint32_t rate_mhz);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -43,27 +43,51 @@ size_t tw_device_mark(tw_device_t *d, uint64_t t_us, uint8_t *out, size_t cap)
     return len ? tw_device_emit(d, TW_MARK, d->scratch, len, out, cap) : 0;
 }
 
-size_t tw_device_samples(tw_device_t *d, uint8_t stream_index, const int16_t *samples, uint16_t n, uint8_t *out,
-                         size_t cap)
+size_t tw_device_samples_at(tw_device_t *d, uint8_t stream_index, uint64_t t_first_us, const int16_t *samples,
+                            uint16_t n, uint8_t *out, size_t cap)
 {
     const tw_stream_desc_t *s;
-    tw_stream_clock_t *clk;
     size_t len, wrote;
     if (!d->running || stream_index >= d->hello.n_streams) {
         return 0;
     }
     s = &d->hello.streams[stream_index];
-    clk = &d->clock[stream_index];
-    len = tw_pack_samples(d->scratch, sizeof d->scratch, tw_sample_time_us(clk->t0_us, clk->index, s->rate_mhz),
-                          samples, n, s->channels);
+    len = tw_pack_samples(d->scratch, sizeof d->scratch, t_first_us, samples, n, s->channels);
     if (!len) {
         return 0;
     }
     wrote = tw_device_emit(d, s->kind == TW_KIND_ACCEL ? TW_ACCEL : TW_EMG, d->scratch, len, out, cap);
     if (wrote) {
-        clk->index += n;
+        d->clock[stream_index].index += n;
     }
     return wrote;
+}
+
+size_t tw_device_samples(tw_device_t *d, uint8_t stream_index, const int16_t *samples, uint16_t n, uint8_t *out,
+                         size_t cap)
+{
+    const tw_stream_clock_t *clk;
+    if (stream_index >= d->hello.n_streams) {
+        return 0;
+    }
+    clk = &d->clock[stream_index];
+    return tw_device_samples_at(d, stream_index,
+                                tw_sample_time_us(clk->t0_us, clk->index, d->hello.streams[stream_index].rate_mhz),
+                                samples, n, out, cap);
+}
+
+uint64_t tw_fifo_first_sample_us(uint64_t t_read_us, uint32_t in_fifo, uint32_t rate_mhz)
+{
+    uint64_t back = in_fifo > 1 ? tw_sample_time_us(0, in_fifo - 1u, rate_mhz) : 0;
+    return back < t_read_us ? t_read_us - back : 0;
+}
+
+void tw_device_resync(tw_device_t *d, uint8_t stream_index, uint64_t t_us)
+{
+    if (stream_index < TW_MAX_STREAMS) {
+        d->clock[stream_index].t0_us = t_us;
+        d->clock[stream_index].index = 0;
+    }
 }
 
 static int rate_allowed(const uint32_t *rates, uint8_t n, uint32_t mhz)

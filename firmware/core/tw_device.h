@@ -7,6 +7,10 @@
 #include "tw_payload.h"
 #include "tw_protocol.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     const uint32_t *accel_rates_mhz; /* rates the IMU can do */
     uint8_t n_accel_rates;
@@ -38,13 +42,27 @@ size_t tw_device_hello(tw_device_t *d, uint8_t *out, size_t cap);
 size_t tw_device_status(tw_device_t *d, const tw_status_t *status, uint8_t *out, size_t cap);
 size_t tw_device_mark(tw_device_t *d, uint64_t t_us, uint8_t *out, size_t cap);
 /* A block of n samples of stream `stream_index` (its kind from HELLO); its timestamp follows from
- * the stream clock (t0 + index / rate). Returns 0 while not running or if it does not fit. */
+ * the stream clock (t0 + index / rate): right for a stream clocked by the MCU's own timer (EMG).
+ * Returns 0 while not running or if it does not fit. */
 size_t tw_device_samples(tw_device_t *d, uint8_t stream_index, const int16_t *samples, uint16_t n, uint8_t *out,
                          size_t cap);
+/* The same with an explicit time of the first sample: for a stream clocked by its own oscillator
+ * (the IMU), timed from when its FIFO was read, see tw_fifo_first_sample_us. */
+size_t tw_device_samples_at(tw_device_t *d, uint8_t stream_index, uint64_t t_first_us, const int16_t *samples,
+                            uint16_t n, uint8_t *out, size_t cap);
+/* Device time of the oldest of `in_fifo` samples read at t_read_us, the newest taken just before
+ * the read: t_read - (in_fifo - 1) / rate. */
+uint64_t tw_fifo_first_sample_us(uint64_t t_read_us, uint32_t in_fifo, uint32_t rate_mhz);
+/* Restart a stream's sample clock at t_us (after samples were lost on the device). */
+void tw_device_resync(tw_device_t *d, uint8_t stream_index, uint64_t t_us);
 /* Handle a received frame: COMMANDs (and BadCommands) get an ACK, then a HELLO after START,
  * SEND_HELLO and an accepted SET_RATES. Other frames are ignored. `out` should hold
  * 2 * TW_MAX_WIRE_LEN. Returns bytes written; *actions gets TW_ACTION_* bits. */
 size_t tw_device_on_frame(tw_device_t *d, const tw_frame_view_t *f, uint64_t now_us, uint8_t *out, size_t cap,
                           uint8_t *actions);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

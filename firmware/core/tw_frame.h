@@ -4,6 +4,10 @@
 
 #include "tw_protocol.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* COBS-encode len bytes into out (no delimiters). Returns the encoded length, 0 if out_cap is too
  * small. Standard COBS exactly as the Wikipedia examples (no trailing code after a final 0xFF run). */
 size_t tw_cobs_encode(const uint8_t *data, size_t len, uint8_t *out, size_t out_cap);
@@ -39,5 +43,9 @@ int tw_payload_valid(uint8_t type, const uint8_t *payload, size_t len);
 /* Parse a COMMAND payload. Returns TW_ACK_OK (and fills *cmd, seq left to the caller) or the
  * error status the device answers with: TW_ACK_BAD_LENGTH or TW_ACK_UNKNOWN_COMMAND. */
 uint8_t tw_command_parse(const uint8_t *payload, size_t len, tw_command_t *cmd);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -5,6 +5,10 @@
 
 #include "tw_protocol.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     uint8_t kind;     /* enum tw_stream_kind */
     uint8_t channels; /* 1..TW_MAX_CHANNELS */
@@ -42,5 +46,9 @@ size_t tw_pack_status(uint8_t *out, size_t out_cap, const tw_status_t *status);
 size_t tw_pack_mark(uint8_t *out, size_t out_cap, uint64_t t_us);
 size_t tw_pack_ack(uint8_t *out, size_t out_cap, uint32_t command_seq, uint8_t code, uint8_t status, uint64_t t_us);
 size_t tw_pack_command(uint8_t *out, size_t out_cap, const tw_command_t *cmd);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

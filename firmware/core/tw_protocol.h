@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define TW_PROTOCOL_VERSION 1u
 #define TW_HEADER_LEN 6u
 #define TW_CRC_LEN 2u
@@ -91,5 +95,9 @@ typedef struct {
     uint32_t accel_rate_mhz;
     uint32_t emg_rate_mhz;
 } tw_command_t;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

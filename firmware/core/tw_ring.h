@@ -8,6 +8,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int16_t *storage;
     uint32_t capacity; /* records, power of two */
@@ -25,5 +29,9 @@ int tw_ring_push(tw_ring_t *r, const int16_t *record);
 uint32_t tw_ring_count(const tw_ring_t *r);
 /* Consumer side: copy up to max_records records into out, oldest first; returns how many. */
 uint32_t tw_ring_pop(tw_ring_t *r, int16_t *out, uint32_t max_records);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tw_bytes.h"
 #include "tw_clock.h"
 #include "tw_crc16.h"
 #include "tw_device.h"
@@ -12,6 +13,7 @@
 #include "tw_payload.h"
 #include "tw_le.h"
 #include "tw_ring.h"
+#include "tw_signal.h"
 #include "vectors.h"
 
 static int failures;
@@ -303,6 +305,17 @@ static void test_device(void)
     CHECK(tw_get_u64(got.f[0].payload) == 5000000u);
     CHECK(tw_get_u64(got.f[1].payload) == 5000000u + 125000u); /* 26 / 208 Hz = 125 ms */
     CHECK(tw_sample_time_us(0, 208, 208000) == 1000000u);
+    /* an IMU block timed from its FIFO read; a resync restarts the stream clock */
+    n = tw_device_samples_at(&dev, 0, tw_fifo_first_sample_us(6000000u, 27, 208000), block, 26, out, sizeof out);
+    collect(out, n, &got);
+    CHECK(got.n == 1 && tw_get_u64(got.f[0].payload) == 6000000u - 125000u && got.f[0].seq == 2);
+    CHECK(tw_fifo_first_sample_us(10, 1000, 208000) == 0 && tw_fifo_first_sample_us(10, 1, 208000) == 10);
+    tw_device_resync(&dev, 1, 5500000u);
+    n = tw_device_samples(&dev, 1, block, 25, out, sizeof out);
+    n += tw_device_samples(&dev, 1, block, 25, out + n, sizeof out - n);
+    collect(out, n, &got);
+    CHECK(got.n == 2 && got.f[0].type == TW_EMG && tw_get_u64(got.f[0].payload) == 5500000u);
+    CHECK(tw_get_u64(got.f[1].payload) == 5525000u && got.f[1].payload[10] == 2);
 
     /* SET_RATES with an accel rate the IMU cannot do: BAD_ARGUMENT, nothing changes, no HELLO */
     cmd.code = TW_CMD_SET_RATES;
@@ -397,6 +410,26 @@ static void test_ring(void)
     CHECK(tw_ring_pop(&r, out, 8) == 8 && out[0] == 100 && out[14] == 107);
 }
 
+static void test_bytes(void)
+{
+    static uint8_t storage[16];
+    static const uint8_t msg[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    uint8_t out[16];
+    tw_bytes_t q;
+    current = "bytes";
+    CHECK(tw_bytes_init(&q, storage, 12) == -1);
+    CHECK(tw_bytes_init(&q, storage, 16) == 0);
+    CHECK(tw_bytes_write(&q, msg, 10) == 1);
+    CHECK(tw_bytes_write(&q, msg, 10) == 0 && q.refused_bytes == 10); /* all or nothing */
+    CHECK(tw_bytes_peek(&q, out, 4) == 4 && out[0] == 1 && out[3] == 4);
+    CHECK(tw_bytes_count(&q) == 10); /* peek does not consume */
+    tw_bytes_consume(&q, 8);
+    CHECK(tw_bytes_write(&q, msg, 10) == 1 && tw_bytes_count(&q) == 12); /* wraps around */
+    CHECK(tw_bytes_peek(&q, out, 16) == 12 && out[0] == 9 && out[1] == 10 && out[2] == 1 && out[11] == 10);
+    tw_bytes_consume(&q, 100);
+    CHECK(tw_bytes_count(&q) == 0);
+}
+
 /* ------------------------------------------------------------------ clock */
 
 static void test_clock(void)
@@ -420,6 +453,31 @@ static void test_clock(void)
     CHECK(tw_ticks_to_us(32768ull * 86400u * 365u * 100u, 32768u) == 1000000ull * 86400u * 365u * 100u);
     CHECK(tw_sample_time_us(7, 1000000000000ull, 1000000u) == 7u + 1000000000000000ull); /* 10^12 samples at 1 kHz */
     CHECK(tw_sample_time_us(0, 1, 12500) == 80000u);
+}
+
+/* ------------------------------------------------------------------ signal checks */
+
+static void test_signal(void)
+{
+    static const int16_t acc[] = {0, 32767, -32768, 32766, -32767, 5};
+    int16_t emg[2 * 300];
+    tw_leadoff_t l;
+    unsigned i;
+    current = "signal";
+    CHECK(tw_count_saturated(acc, 6, 32767) == 3);
+    CHECK(tw_count_saturated(acc, 6, 32766) == 4);
+    tw_leadoff_init(&l, 2, 2000, 200);
+    for (i = 0; i < 300; i++) {
+        emg[2 * i] = (int16_t)(i % 2 ? 40 : -40); /* channel 0: normal signal */
+        emg[2 * i + 1] = (int16_t)(i < 50 ? 30 : -2047); /* channel 1: railed after 50 samples */
+    }
+    tw_leadoff_update(&l, emg, 249);
+    CHECK(tw_leadoff_bits(&l) == 0); /* 199 railed samples: not yet */
+    tw_leadoff_update(&l, emg + 2 * 249, 51);
+    CHECK(tw_leadoff_bits(&l) == 2);
+    emg[1] = 0;
+    tw_leadoff_update(&l, emg, 1); /* one sample back inside clears it */
+    CHECK(tw_leadoff_bits(&l) == 0);
 }
 
 /* ------------------------------------------------------------------ robustness */
@@ -480,7 +538,9 @@ int main(void)
     test_command_parse();
     test_device();
     test_ring();
+    test_bytes();
     test_clock();
+    test_signal();
     test_garbage_and_frames();
 #ifdef TW_TEST_FORCE_FAILURE
     current = "forced";
