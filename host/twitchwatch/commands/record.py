@@ -133,7 +133,7 @@ async def run_live(args, *, out_path: Path | None, force: bool, loop_virtual: bo
             return make_detector(info, placement=args.placement, classifier=args.classifier)
 
         if out_path is None:
-            out_path = data_dir / "sessions" / default_session_name(source_name)
+            out_path = data_dir / "sessions" / default_session_name(source_name.rsplit("/", 1)[-1])
         pipeline = LivePipeline(
             source, factory, recording_path=out_path, force=force, store=store, hub=hub,
             on_alert=args.on_alert, source_name=source_name,
@@ -146,15 +146,20 @@ async def run_live(args, *, out_path: Path | None, force: bool, loop_virtual: bo
                 loop.add_signal_handler(sig, stop.set)
             except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
                 pass
-        print(f"twitchwatch: recording {source_name} to {out_path}", file=sys.stderr, flush=True)
-        if banner:
-            print(banner, file=sys.stderr, flush=True)
-        if dashboard is not None:
-            print(f"twitchwatch: dashboard at {dashboard.url}", file=sys.stderr, flush=True)
+        async def announce():  # once the device has said what it is (not before a port error)
+            await pipeline.started.wait()
+            print(f"twitchwatch: recording {source_name} to {out_path}", file=sys.stderr, flush=True)
+            if banner:
+                print(banner, file=sys.stderr, flush=True)
+            if dashboard is not None:
+                print(f"twitchwatch: dashboard at {dashboard.url}", file=sys.stderr, flush=True)
+
+        announcer = asyncio.create_task(announce())
         watcher = asyncio.create_task(_stop_when_virtual_ends(link, pipeline, stop)) if link and not loop_virtual else None
         try:
             summary = await pipeline.run(duration_s=args.duration, stop=stop)
         finally:
+            announcer.cancel()
             if watcher:
                 watcher.cancel()
         _print_summary(summary)
