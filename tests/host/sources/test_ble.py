@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent))  # for the blefake helpers
 
 from blefake.ble_sensor_app import SensorFirmware, VirtualDeviceFirmware  # noqa: E402
 from blefake.fake_bluez import FakePeripheral  # noqa: E402
