@@ -1,7 +1,8 @@
 """CSV: a header row, then one sample a row.
 
 Columns: ``t`` (seconds, required), any of ``ax, ay, az`` (acceleration, g) and ``emg0, emg1``
-(EMG, microvolts); other columns are ignored. One uniform rate is taken from ``t``: every step
+(EMG, microvolts); other columns are ignored. Rows whose data columns are all ``nan`` (a gap,
+as ``twitchwatch export --to csv`` writes it) become one ``Fault("gap")`` per run, not samples. One uniform rate is taken from ``t``: every step
 must be within half a period of the mean step, else :class:`FileFormatError`. Accel and EMG share
 the rows (and so the rate). Read in blocks of rows, so memory stays bounded on long files.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from twitchwatch.errors import ConfigError, FileFormatError
-from twitchwatch.model import Chunk, DeviceInfo, StreamInfo
+from twitchwatch.model import Chunk, DeviceInfo, Fault, StreamInfo
 
 from .base import FileSource, UNSTATED_ACCEL_RANGE_G, accel_stream, rate_from_times, resolve_placement
 
@@ -81,7 +82,7 @@ class CsvSource(FileSource):
             raise FileFormatError(f"{self.path}: near line {first_line}: rows must have {self._ncols} fields")
         return arr.reshape(-1, self._ncols)
 
-    def items(self, block_s: float = 10.0) -> Iterator[Chunk]:
+    def items(self, block_s: float = 10.0) -> Iterator[Chunk | Fault]:
         if not block_s > 0:
             raise ConfigError(f"block_s must be > 0 s, got {block_s}")
         n_block = max(1, int(round(block_s * self.rate_hz)))
@@ -91,9 +92,12 @@ class CsvSource(FileSource):
             reader = csv.reader(fh)
             next(reader)
             line = 2
+            gap_start = None
             while True:
                 rows = list(itertools.islice(reader, n_block))
                 if not rows:
+                    if gap_start is not None:
+                        yield Fault("gap", gap_start, self.t0_s + index * period, "", "nan rows in CSV")
                     return
                 block = self._parse(rows, line)
                 line += len(rows)
@@ -106,11 +110,24 @@ class CsvSource(FileSource):
                     raise FileFormatError(f"{self.path}: non-uniform t at sample {index + i + 1} "
                                           f"(t={block[i, self._t]:.6g} s, expected {expected[i]:.6g} s at "
                                           f"{self.rate_hz:.6g} Hz)")
-                t0 = self.t0_s + index * period
-                if self._accel:
-                    yield Chunk("accel", t0, self.rate_hz, _ro(block[:, self._accel]))
-                if self._emg:
-                    yield Chunk("emg", t0, self.rate_hz, _ro(block[:, self._emg]))
+                missing = np.isnan(block[:, self._accel + self._emg]).all(axis=1)
+                edges = np.flatnonzero(np.diff(np.concatenate([[False], missing, [False]]).astype(np.int8)))
+                # runs of all-nan rows (a gap, as twitchwatch's CSV export writes it) -> one Fault each
+                runs = list(zip(edges[::2], edges[1::2]))
+                start = 0
+                for a, b in runs + [(block.shape[0], block.shape[0])]:
+                    if a > start:
+                        if gap_start is not None:
+                            yield Fault("gap", gap_start, self.t0_s + (index + start) * period, "", "nan rows in CSV")
+                            gap_start = None
+                        t0 = self.t0_s + (index + start) * period
+                        if self._accel:
+                            yield Chunk("accel", t0, self.rate_hz, _ro(block[start:a, self._accel]))
+                        if self._emg:
+                            yield Chunk("emg", t0, self.rate_hz, _ro(block[start:a, self._emg]))
+                    if b > a and gap_start is None:
+                        gap_start = self.t0_s + (index + a) * period
+                    start = b
                 index += block.shape[0]
 
 

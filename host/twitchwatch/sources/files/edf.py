@@ -6,7 +6,9 @@ Signals are mapped by physical dimension and label:
 - EMG: a voltage unit (``uV``, ``mV``, ``V``) whose label does not say ECG/EEG/EOG; converted to
   microvolts; at most 2, one rate;
 - anything else (annotations channel, temperature, ...) is ignored.
-EDF+ annotations become :class:`~twitchwatch.model.Annotation` s. A discontinuous EDF+D file is
+EDF+ annotations become :class:`~twitchwatch.model.Annotation` s, except those
+``twitchwatch export --to edf`` writes for source faults and button presses: ``gap [stream]`` (the
+zeros EDF+C must hold there are left out, the gap is a Fault) and ``mark`` (a Mark). A discontinuous EDF+D file is
 refused (its data records are not contiguous in time).
 """
 
@@ -18,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from twitchwatch.errors import ConfigError, FileFormatError
-from twitchwatch.model import Annotation, Chunk, DeviceInfo, StreamInfo
+from twitchwatch.model import Annotation, Chunk, DeviceInfo, Fault, Mark, StreamInfo
 
 from .base import STANDARD_GRAVITY_M_S2, FileSource, resolve_placement
 
@@ -70,20 +72,34 @@ class EdfSource(FileSource):
             self._groups.append((kind, rate, [i for i, _, _ in group], scale))
         self.device_info = DeviceInfo(f"edf:{self.path.stem}", "", 0, resolve_placement("foot", placement),
                                       tuple(streams), f"file:{self.path}")
-        self.annotations = tuple(Annotation(float(a.onset), float(a.duration or 0.0), a.text)
-                                 for a in edf.annotations)
         self._duration = float(edf.duration)
+        anns, self._gaps, self._marks = [], [], []
+        for a in edf.annotations:
+            onset, dur, text = float(a.onset), float(a.duration or 0.0), a.text.strip()
+            words = text.split()
+            if words and words[0] == "gap" and len(words) <= 2 and dur > 0:
+                self._gaps.append(Fault("gap", onset, onset + dur, words[1] if len(words) == 2 else "", "EDF annotation"))
+            elif text == "mark":
+                self._marks.append(Mark(onset))
+            else:
+                anns.append(Annotation(onset, dur, a.text))
+        self.annotations = tuple(anns)
 
     @property
     def duration_s(self) -> float:
         return self._duration
 
-    def items(self, block_s: float = 10.0) -> Iterator[Chunk]:
+    def items(self, block_s: float = 10.0) -> Iterator[Chunk | Fault | Mark]:
+        """Chunks of at most ``block_s`` s per stream; samples inside annotated gaps (which an EDF+C
+        file must fill, with zeros) are left out and the gap is a Fault; "mark" annotations are Marks."""
         if not block_s > 0:
             raise ConfigError(f"block_s must be > 0 s, got {block_s}")
+        pending = sorted(self._gaps + self._marks, key=lambda x: x.start_s if isinstance(x, Fault) else x.t_s)
         t = 0.0
         while t < self._duration - 1e-9:
             stop = min(self._duration, t + block_s)
+            while pending and (pending[0].start_s if isinstance(pending[0], Fault) else pending[0].t_s) < stop:
+                yield pending.pop(0)
             for kind, rate, idx, scale in self._groups:
                 # sample-exact slice boundaries so consecutive chunks tile the signal
                 a, b = int(round(t * rate)), int(round(stop * rate))
@@ -94,6 +110,15 @@ class EdfSource(FileSource):
                 except Exception as exc:
                     raise FileFormatError(f"{self.path}: cannot read samples at {t:.1f} s ({exc}); truncated?") from None
                 block = np.stack(cols, axis=1) * scale
-                block.setflags(write=False)
-                yield Chunk(kind, a / rate, rate, block)
+                keep = np.ones(b - a, dtype=bool)
+                for g in self._gaps:
+                    if g.stream in ("", kind):
+                        lo, hi = int(np.ceil(g.start_s * rate - 1e-9)) - a, int(np.ceil(g.end_s * rate - 1e-9)) - a
+                        keep[max(lo, 0):max(min(hi, b - a), 0)] = False
+                edges = np.flatnonzero(np.diff(np.concatenate([[0], keep.astype(np.int8), [0]])))
+                for r0, r1 in zip(edges[::2], edges[1::2]):
+                    part = np.ascontiguousarray(block[r0:r1])
+                    part.setflags(write=False)
+                    yield Chunk(kind, (a + r0) / rate, rate, part)
             t = stop
+        yield from pending
