@@ -8,6 +8,9 @@ Figures (flat keys):
 - ``dashboard_fps``: requestAnimationFrame callbacks per second of the live page in headless
   Chromium with 10 s of traces on screen, while that feed streams (goal >= 30).
 - ``dashboard_browser_kb_per_s``: the same push rate as the browser counted it.
+- ``dashboard_alert_latency_ms_median``, ``..._max``: from the Hub publishing an alert to its
+  banner being on the page in Chromium (wall clocks of the same machine), over 5 alerts raised
+  during the measurement (goal < 1000 ms).
 - ``dashboard_feed_x_realtime``: seconds of signal the live feed decimates per second of CPU
   (server side, offline; the ratio to real time).
 - ``dashboard_fps_reason``: null, or why the browser figures are null (no Chromium, no Playwright).
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -36,6 +40,9 @@ GOAL_FPS = 30.0
 GOAL_KB_PER_S = 50.0
 #: Traces shown while measuring, seconds (the issue's "10 s of traces").
 PREFILL_S = 10.0
+#: Alerts raised during the measurement, for the latency figure.
+N_ALERTS = 5
+GOAL_ALERT_LATENCY_MS = 1000.0
 
 
 def _chunks(seconds: float, block_s: float = 0.05):
@@ -80,6 +87,7 @@ async def _measure(measure_s: float) -> dict:
 
     from twitchwatch.dashboard.server import start_dashboard
     from twitchwatch.hub import Hub
+    from twitchwatch.model import Alert, DetectorOutput
     from twitchwatch.store import Store
 
     out: dict = {}
@@ -144,7 +152,11 @@ async def _measure(measure_s: float) -> dict:
                     f0 = await page.evaluate("() => window.TW.frames")
                     b0 = await page.evaluate("() => window.TW.live.stats.bytes")
                 t0 = time.monotonic()
-                await asyncio.sleep(measure_s)
+                raised_at = []
+                for k in range(N_ALERTS):
+                    await asyncio.sleep(measure_s / N_ALERTS)
+                    raised_at.append(time.time())
+                    hub.publish(DetectorOutput(alerts=(Alert("alarm", "rhythmic_jerking", PREFILL_S + k, PREFILL_S, (("dominant_hz", 2.0),)),)))
                 dt = time.monotonic() - t0
                 msgs, nbytes = counts["msgs"], counts["bytes"]
                 if page is not None:
@@ -152,6 +164,12 @@ async def _measure(measure_s: float) -> dict:
                     b1 = await page.evaluate("() => window.TW.live.stats.bytes")
                     out["dashboard_fps"] = round((f1 - f0) / dt, 1)
                     out["dashboard_browser_kb_per_s"] = round((b1 - b0) / dt / 1000.0, 2)
+                    await asyncio.sleep(1.0)
+                    shown = await page.evaluate("() => window.TW.live.alertShownAt")
+                    lat = [shown[str(k + 1)] / 1000.0 - t for k, t in enumerate(raised_at) if str(k + 1) in shown]
+                    if len(lat) == N_ALERTS:
+                        out["dashboard_alert_latency_ms_median"] = round(statistics.median(lat) * 1000.0, 1)
+                        out["dashboard_alert_latency_ms_max"] = round(max(lat) * 1000.0, 1)
                 stop.set()
                 pub.cancel()
                 await asyncio.gather(rx, pub, return_exceptions=True)
@@ -164,6 +182,8 @@ async def _measure(measure_s: float) -> dict:
             store.close()
     out.setdefault("dashboard_fps", None)
     out.setdefault("dashboard_browser_kb_per_s", None)
+    out.setdefault("dashboard_alert_latency_ms_median", None)
+    out.setdefault("dashboard_alert_latency_ms_max", None)
     out["dashboard_fps_reason"] = reason
     return out
 
@@ -179,12 +199,15 @@ def run(quick: bool = False) -> dict:
             dashboard_push_kb_per_s=None,
             dashboard_fps=None,
             dashboard_browser_kb_per_s=None,
+            dashboard_alert_latency_ms_median=None,
+            dashboard_alert_latency_ms_max=None,
             dashboard_fps_reason=f"{type(exc).__name__}: {exc}",
         )
     figures["dashboard_feed_x_realtime"] = round(feed_throughput(20.0 if quick else 60.0), 1)
     figures["dashboard_measure_s"] = measure_s
     figures["dashboard_goal_fps"] = GOAL_FPS
     figures["dashboard_goal_push_kb_per_s"] = GOAL_KB_PER_S
+    figures["dashboard_goal_alert_latency_ms"] = GOAL_ALERT_LATENCY_MS
     return figures
 
 

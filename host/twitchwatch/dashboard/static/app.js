@@ -112,6 +112,7 @@
     unacked: new Map(),
     stats: { messages: 0, bytes: 0, since: performance.now() },
     raw: false,
+    alertShownAt: {}, // alert key -> Date.now() when its banner was put up (the bench reads it)
   };
   TW.live = live;
   const accelChart = new TW.LiveChart(document.createElement("canvas"), {
@@ -196,6 +197,7 @@
         accelChart.alerts.push(msg.t_s);
         emgChart.alerts.push(msg.t_s);
         renderBanners();
+        live.alertShownAt[msg.key] = Date.now();
         beep(msg.level);
       } else if (msg.type === "ack") {
         live.unacked.delete(msg.key);
