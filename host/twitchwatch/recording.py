@@ -602,7 +602,7 @@ class SessionReader:
                 others.append(rec)
                 continue
             t = rec.type
-            if t == RecordType.DATA:
+            if t == _DATA:
                 stream, t0, rate, scale, seqs, arr, is_counts = self._read_data(rec)
                 st = pending.get(stream)
                 if st is not None:
@@ -719,6 +719,8 @@ class SessionReader:
         pos = self._first_record
         corrupt: list[tuple[int, int]] = []
         last_data: memoryview | None = None
+        first_by_stream: dict[int, memoryview] = {}
+        last_by_stream: dict[int, memoryview] = {}
         fault_pending: tuple[int, int] | None = None
         buf = memoryview(b"")
         buf_pos = pos  # file offset of buf[0]
@@ -755,12 +757,13 @@ class SessionReader:
                 pos = nxt
                 continue
             if rec.type == _DATA:
-                t0, n, rate = _data_span(rec.payload)
-                if self._t_start is None or t0 < self._t_start:
-                    self._t_start = t0
-                t1 = t0 + n / rate
-                if self._t_end is None or t1 > self._t_end:
-                    self._t_end = t1
+                code = rec.payload[0]
+                if code not in first_by_stream:
+                    first_by_stream[code] = rec.payload
+                    t0 = _data_span(rec.payload)[0]
+                    if self._t_start is None or t0 < self._t_start:
+                        self._t_start = t0
+                last_by_stream[code] = rec.payload
             elif rec.type == _END:
                 self._complete = True
             if report_corrupt and rec.type == _DATA:
@@ -779,6 +782,11 @@ class SessionReader:
             self.position = pos
             yield rec
         self.position = self.size
+        for payload in last_by_stream.values():
+            t_last, n, rate = _data_span(payload)
+            t1 = t_last + n / rate
+            if self._t_end is None or t1 > self._t_end:
+                self._t_end = t1
         self.corrupt_regions = corrupt
         self.lost_bytes = sum(b - a for a, b in corrupt) + self.tail_lost_bytes
         self._pass_done = True
