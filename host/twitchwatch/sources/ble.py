@@ -18,11 +18,14 @@ lost meanwhile showing up as ``Fault("gap")`` from the device's sequence numbers
 
 Only a sensor that cannot be found, reached or understood at the *start*, or a machine without
 usable Bluetooth (no system D-Bus, no BlueZ, no adapter), raises
-:class:`~twitchwatch.errors.DeviceError` with one line naming the device and the problem; a
-device speaking another protocol version raises :class:`~twitchwatch.errors.ProtocolVersionError`.
+:class:`~twitchwatch.errors.DeviceError` with one line naming the device and the problem (so does a
+link that stays down longer than ``give_up_after_s``, if one is given); a device speaking another
+protocol version raises :class:`~twitchwatch.errors.ProtocolVersionError`.
 
 Limits: on Linux (BlueZ) the ATT MTU is negotiated by the kernel, not requested by the host; the
-source reads the negotiated value from BlueZ (``mtu``) and sizes its command writes by it.
+source reads the negotiated value from BlueZ (``mtu``) and sizes its command writes by it. The
+automated tests run the unmodified bleak BlueZ backend against a fake BlueZ service on a private
+D-Bus (no radio, no kernel Bluetooth); real sensors are tested only with ``--ble-address``.
 """
 
 from __future__ import annotations
