@@ -475,7 +475,7 @@ def find_datasets(root: Path, only: tuple[str, ...] = DATASETS) -> dict[str, lis
 
 
 def evaluate(root: Path, placement: str | None = None, only: tuple[str, ...] = DATASETS,
-             max_files: int | dict | None = None, classifier: str = "model") -> dict:
+             max_files: int | dict | None = None, classifier: str = "model", progress: bool = False) -> dict:
     """Evaluate both detectors on every dataset under ``root``; a JSON-ready dict.
 
     ``max_files`` limits the files per dataset (an int for all, or {dataset: n}) for a quick,
@@ -500,6 +500,8 @@ def evaluate(root: Path, placement: str | None = None, only: tuple[str, ...] = D
         if limit is not None and len(files) > limit:
             files = subset_files(name, files, limit)
         t0 = time.perf_counter()
+        if progress:
+            print(f"evaluate: {name} ({len(files)} file(s))...", file=sys.stderr, flush=True)
         runner.start_dataset()
         if name == "osdb":
             res = evaluate_osdb(files, runner, placement)
@@ -651,7 +653,7 @@ def to_json(result: dict) -> str:
 
 
 def run(args) -> int:
-    result = evaluate(Path(args.real), placement=args.placement)
+    result = evaluate(Path(args.real), placement=args.placement, progress=True)
     print(to_json(result) if args.json else format_table(result))
     return 0
 
