@@ -31,6 +31,7 @@ from twitchwatch.sim.scenario import (
     window_label_for,
 )
 from twitchwatch.sim.subject import Subject, draw_subject
+from twitchwatch.sim.truth import window_labels
 
 __all__ = [
     "ACTIVITIES",
@@ -50,4 +51,5 @@ __all__ = [
     "simulate",
     "simulate_blocks",
     "window_label_for",
+    "window_labels",
 ]

@@ -310,7 +310,7 @@ def plan_gait(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
     stride_hz *= rng.uniform(0.95, 1.05)
     n = int((t1 - t0) * stride_hz) + 2
     per = np.clip(rng.normal(1.0 / stride_hz, 0.025 / stride_hz, n), 0.5 / stride_hz, None)
-    hs = t0 + 0.4 + np.cumsum(per) - per[0]
+    hs = t0 + 0.4 + np.concatenate([[0.0], np.cumsum(per[:-1])])  # stride k lasts per[k]
     keep = hs + per < t1 - 0.3
     hs, per = hs[keep], per[keep]
     m = len(hs)
@@ -318,7 +318,7 @@ def plan_gait(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
         return
     if not ctx.foot:
         # Wrist: arm swing at the stride frequency, attenuated impacts at every step.
-        arm = {"run": (0.6, 1.0, 0.15 * impact), "stairs": (0.3, 0.3, 0.1 * impact)}.get(kind, (0.35, 0.3, 0.1 * impact))
+        arm = {"run": (0.6, 1.0, 0.06 * impact), "stairs": (0.3, 0.3, 0.1 * impact)}.get(kind, (0.35, 0.3, 0.1 * impact))
         ctx.plan.gaits.append(Gait(t0, t1, "armswing", hs, per, arm[0], (arm[1], 0.5 * arm[1])))
         steps = np.concatenate([hs, hs + per / 2])
         gi = arm[2] * np.exp(rng.normal(0, 0.2, len(steps)))

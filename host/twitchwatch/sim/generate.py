@@ -20,6 +20,7 @@ from twitchwatch.sim.plan import Plan
 from twitchwatch.sim.render import Renderer
 from twitchwatch.sim.scenario import Scenario
 from twitchwatch.sim.subject import Subject
+from twitchwatch.sim.truth import window_labels
 
 EMG_CHANNEL_NAMES = ("tibialis_anterior", "gastrocnemius")
 ACCEL_CHANNEL_NAMES = ("x", "y", "z")
@@ -147,6 +148,10 @@ class SimRecording:
 
     def device_info(self) -> DeviceInfo:
         return device_info_for(self.scenario, self.subject, self.config, self.seed)
+
+    def window_labels(self, starts_s: np.ndarray, window_s: float, min_fasciculations: int = 1) -> np.ndarray:
+        """True window labels (see :func:`twitchwatch.sim.truth.window_labels`)."""
+        return window_labels(self.segments, self.event_annotations, starts_s, window_s, min_fasciculations)
 
     def items(self, block_s: float = 1.0) -> Iterator[DeviceInfo | Chunk | Fault]:
         """What a live source would yield: DeviceInfo, then Chunks (dropped samples left out) and

@@ -194,7 +194,10 @@ class Renderer:
         ddth = (pitch_e[2:] - 2 * pitch_e[1:-1] + pitch_e[:-2]) / (h * h)
         pitch, roll = pitch_e[1:-1], roll_e[1:-1]
         # gravity from posture knots, rotated by the movement angles
-        gv = np.stack([np.interp(t, plan.posture_t, plan.posture_v[:, a]) for a in range(3)])
+        p0 = max(int(np.searchsorted(plan.posture_t, t[0])) - 1, 0)
+        p1 = int(np.searchsorted(plan.posture_t, t[-1])) + 1
+        pt, pv = plan.posture_t[p0:p1], plan.posture_v[p0:p1]
+        gv = np.stack([np.interp(t, pt, pv[:, a]) for a in range(3)])
         gv /= np.linalg.norm(gv, axis=0, keepdims=True)
         gx, gy, gz = _rotate(gv[0], gv[1], gv[2], pitch, roll)
         lin = np.zeros((3, n))
@@ -275,32 +278,31 @@ class Renderer:
         kch = self.k_emg
         plan, s = self.plan, self.subject
         t = (i0 + np.arange(n)) / rate
-        env = np.zeros((N_BANDS, 2, n))
         sel = plan.env.select(t[0], t[-1])
-        if sel:
-            ev, j = self._events(sel, rate, i0, n, sel["dur"])
-            u = (t[j] - sel["onset"][ev]) / sel["dur"][ev]
-            w = shapes.trapezoid(u, sel["rise"][ev])
-            band = sel["band"][ev].astype(np.int64)
-            for ch, c in enumerate(("a0", "a1")):
-                env[:, ch] += np.bincount(band * n + j, weights=sel[c][ev] * w, minlength=N_BANDS * n).reshape(N_BANDS, n)
-        for o in self._active(plan.osc_t0, plan.osc_t1, plan.oscillators, t):
-            if not any(o.emg_uv):
-                continue
-            m, phase, amp = self._osc(o, t)
-            up = 0.5 * (1 + np.sin(phase))
-            down = up if o.emg_pattern == "synchronous" else 1.0 - up
-            env[o.emg_band, 0, m] += o.emg_uv[0] * amp * up**o.emg_sharpness
-            env[o.emg_band, 1, m] += o.emg_uv[1] * amp * down**o.emg_sharpness
-        muscle = np.zeros((2, n))
-        for b in range(N_BANDS):
-            for ch in range(kch):
-                if env[b, ch].any():
-                    muscle[ch] += env[b, ch] * self._noise(_STREAM_EMG, k, ch, n, band=b)
-        if kch == 2:
-            c = s.crosstalk
-            muscle = np.stack([muscle[0] + c * muscle[1], muscle[1] + c * muscle[0]])
-        x = muscle
+        oscs = [o for o in self._active(plan.osc_t0, plan.osc_t1, plan.oscillators, t) if any(o.emg_uv)]
+        x = np.zeros((2, n))
+        if sel or oscs:
+            env = np.zeros((N_BANDS, 2, n))
+            if sel:
+                ev, j = self._events(sel, rate, i0, n, sel["dur"])
+                u = (t[j] - sel["onset"][ev]) / sel["dur"][ev]
+                w = shapes.trapezoid(u, sel["rise"][ev])
+                band = sel["band"][ev].astype(np.int64)
+                for ch, c in enumerate(("a0", "a1")):
+                    env[:, ch] += np.bincount(band * n + j, weights=sel[c][ev] * w, minlength=N_BANDS * n).reshape(N_BANDS, n)
+            for o in oscs:
+                m, phase, amp = self._osc(o, t)
+                up = 0.5 * (1 + np.sin(phase))
+                down = up if o.emg_pattern == "synchronous" else 1.0 - up
+                env[o.emg_band, 0, m] += o.emg_uv[0] * amp * up**o.emg_sharpness
+                env[o.emg_band, 1, m] += o.emg_uv[1] * amp * down**o.emg_sharpness
+            for b in range(N_BANDS):
+                for ch in range(kch):
+                    if env[b, ch].any():
+                        x[ch] += env[b, ch] * self._noise(_STREAM_EMG, k, ch, n, band=b)
+            if kch == 2:
+                c = s.crosstalk
+                x = np.stack([x[0] + c * x[1], x[1] + c * x[0]])
         sel = plan.muaps.select(t[0], t[-1])
         if sel:
             dur = np.maximum(sel["dur"], 4.0 / rate)

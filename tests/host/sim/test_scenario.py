@@ -71,3 +71,15 @@ def test_every_activity_and_event_label_maps_to_a_window_label():
     assert window_label_for("jerk") == "rhythmic_jerking"
     with pytest.raises(ConfigError):
         window_label_for("levitating")
+
+
+def test_window_labels_follow_segments_and_fasciculation_events():
+    import numpy as np
+
+    from twitchwatch.model import Annotation
+    from twitchwatch.sim import window_labels
+
+    segments = [Annotation(0.0, 10.0, "fasciculation"), Annotation(10.0, 10.0, "rhythmic_jerking"), Annotation(20.0, 10.0, "tapping")]
+    events = [Annotation(1.0, 0.01, "fasciculation"), Annotation(12.0, 0.3, "jerk")]
+    labels = window_labels(segments, events, np.array([0.0, 4.0, 8.5, 9.0, 15.0, 18.0, 25.0]), 4.0)
+    assert list(labels) == ["fasciculation", "quiet", "rhythmic_jerking", "rhythmic_jerking", "rhythmic_jerking", "voluntary_movement", "voluntary_movement"]
