@@ -81,5 +81,5 @@ def test_window_labels_follow_segments_and_fasciculation_events():
 
     segments = [Annotation(0.0, 10.0, "fasciculation"), Annotation(10.0, 10.0, "rhythmic_jerking"), Annotation(20.0, 10.0, "tapping")]
     events = [Annotation(1.0, 0.01, "fasciculation"), Annotation(12.0, 0.3, "jerk")]
-    labels = window_labels(segments, events, np.array([0.0, 4.0, 8.5, 9.0, 15.0, 18.0, 25.0]), 4.0)
+    labels = window_labels(segments, events, np.array([0.0, 4.0, 8.5, 9.0, 15.0, 18.5, 25.0]), 4.0)
     assert list(labels) == ["fasciculation", "quiet", "rhythmic_jerking", "rhythmic_jerking", "rhythmic_jerking", "voluntary_movement", "voluntary_movement"]
