@@ -89,3 +89,25 @@ def median_or_none(values: list[float]) -> float | None:
 def alerts_in(times: np.ndarray, start_s: float, end_s: float) -> int:
     """Number of notification times in [start_s, end_s)."""
     return int(np.count_nonzero((times >= start_s) & (times < end_s)))
+
+
+def active_alert_intervals(alerts, episodes, level: str = "any") -> list[tuple[float, float]]:
+    """[notification, episode end] for each alert episode at ``level`` (s).
+
+    In a continuous stream an alarm that started in one labelled segment stays on through the
+    following ones; this is the time during which someone has been notified and the episode is
+    still going. An episode still open when the detector finished ends at its notification.
+    """
+    ends = {round(e.start_s, 6): e.end_s for e in episodes if e.kind == SEIZURE_KIND}
+    first: dict[float, float] = {}
+    for a in alerts:
+        if a.kind != SEIZURE_KIND or a.level not in ("warning", "alarm") or (level == "alarm" and a.level != "alarm"):
+            continue
+        key = round(a.episode_start_s, 6)
+        first[key] = min(first.get(key, np.inf), a.t_s)
+    return sorted((t, max(t, ends.get(k, t))) for k, t in first.items())
+
+
+def overlaps(intervals: list[tuple[float, float]], start_s: float, end_s: float) -> bool:
+    """True when any closed interval touches [start_s, end_s)."""
+    return any(a < end_s and b >= start_s for a, b in intervals)

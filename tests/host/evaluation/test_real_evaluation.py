@@ -77,3 +77,14 @@ def test_real_figures_have_not_fallen_below_the_published_ones(real_data, repo_r
     assert published["subset"]["max_files"] == real.REGRESSION_SUBSET["max_files"]
     current = real.headline_figures(real.evaluate_regression_subset(real_data))
     assert real.regressions(published["figures"], current) == []
+
+
+def test_an_alarm_stays_on_from_its_notification_to_the_end_of_its_episode():
+    from twitchwatch.model import Episode
+
+    alerts = [alert("warning", 10, 0), alert("alarm", 15, 0), alert("warning", 100, 90)]
+    episodes = [Episode("rhythmic_jerking", 0, 60, 3.0, 10, "alarm")]
+    active = scoring.active_alert_intervals(alerts, episodes, "any")
+    assert active == [(10, 60), (100, 100)]  # the second episode never closed: on at its notification only
+    assert scoring.active_alert_intervals(alerts, episodes, "alarm") == [(15, 60)]
+    assert scoring.overlaps(active, 40, 52) and not scoring.overlaps(active, 60.5, 99) and scoring.overlaps(active, 95, 101)
