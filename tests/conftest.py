@@ -21,3 +21,9 @@ def real_data() -> Path:
     if not REAL_DATA.is_dir():
         pytest.skip(f"real recordings not found at {REAL_DATA} (see README: evaluation data)")
     return REAL_DATA
+
+
+def pytest_addoption(parser):
+    """Opt-in hardware tests: without these options they skip with a reason."""
+    parser.addoption("--ble-address", default=None, help="BLE hardware tests: address of a real sensor")
+    parser.addoption("--serial-port", default=None, help="serial hardware tests: port of a real sensor")
