@@ -80,6 +80,33 @@ EVENT_LABELS: dict[str, str] = {
     "tap": "voluntary_movement",
 }
 
+#: Parameters every activity accepts: ``posture`` (see below) and the fasciculation rate
+#: (``rate_per_min`` or its alias ``fasciculation_per_min``, per minute, 0-600).
+COMMON_PARAMS = ("posture", "rate_per_min", "fasciculation_per_min")
+
+#: Activity-specific parameters: name -> (low, high) for numbers or a tuple of allowed words.
+ACTIVITY_PARAMS: dict[str, dict[str, tuple]] = {
+    "rhythmic_jerking": {
+        "f_start_hz": (0.2, 5.0),  # jerk frequency at onset, Hz
+        "f_end_hz": (0.2, 5.0),  # towards the end, Hz (<= f_start_hz)
+        "decay_s": (1.0, 600.0),  # time constant of the slowing, s
+        "build_s": (0.1, 30.0),  # amplitude build-up time constant, s
+        "amplitude": (0.1, 5.0),  # scale on the subject's jerk size
+        "tonic": (0.0, 60.0),  # 0: none, 1: tonic phase of 10-20 s, > 1: its length, s
+        "generalized": (0.0, 1.0),  # 0: focal, 1: spread at half-time, (0, 1): spread at that fraction
+    },
+    "tremor": {
+        "kind": ("rest", "essential", "orthostatic"),
+        "hz": (2.0, 25.0),
+        "amplitude_g": (0.001, 3.0),
+        "pattern": ("alternating", "synchronous"),
+    },
+    "walking": {"cadence_spm": (40.0, 160.0)},
+    "tapping": {"hz": (0.5, 8.0)},
+    "plm": {"interval_s": (5.0, 90.0)},
+    "fidget": {"rate_per_s": (0.01, 5.0)},
+}
+
 #: Postures a segment may ask for with ``posture=...``, per placement.
 FOOT_POSTURES = ("standing", "sitting", "sitting_crossed", "lying", "lying_side", "prone", "table")
 WRIST_POSTURES = ("arm_hanging", "arm_bent", "lap", "desk", "hand_at_mouth", "above_head", "sink", "lying", "table")
@@ -153,6 +180,26 @@ def validate_scenario(scenario: Scenario) -> None:
         posture = seg.param("posture")
         if posture is not None and posture not in postures:
             raise ConfigError(f"{where}: unknown posture {posture!r} for {scenario.placement} (known: {', '.join(postures)})")
+        allowed = ACTIVITY_PARAMS.get(seg.activity, {})
+        for key, value in (seg.params or {}).items():
+            if key in ("rate_per_min", "fasciculation_per_min"):
+                allowed_range: tuple = (0.0, 600.0)
+            elif key == "posture":
+                continue
+            elif key in allowed:
+                allowed_range = allowed[key]
+            else:
+                known = ", ".join(COMMON_PARAMS + tuple(allowed))
+                raise ConfigError(f"{where}: unknown parameter {key!r} (known: {known})")
+            if isinstance(allowed_range[0], str):
+                if value not in allowed_range:
+                    raise ConfigError(f"{where}: {key}={value!r} must be one of {', '.join(allowed_range)}")
+            elif not isinstance(value, (int, float)) or not (allowed_range[0] <= float(value) <= allowed_range[1]):
+                raise ConfigError(f"{where}: {key}={value!r} must be a number from {allowed_range[0]:g} to {allowed_range[1]:g}")
+        if seg.activity == "rhythmic_jerking" and seg.params:
+            f0, f1 = seg.params.get("f_start_hz"), seg.params.get("f_end_hz")
+            if f0 is not None and f1 is not None and float(f1) > float(f0):
+                raise ConfigError(f"{where}: f_end_hz={f1} must not exceed f_start_hz={f0} (clonic jerking slows down)")
 
 
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
