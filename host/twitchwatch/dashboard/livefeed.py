@@ -122,6 +122,8 @@ class LiveFeed:
             "counts": {"twitches": 0, "events": 0, "episodes": 0, "alerts": 0, "faults": 0, "marks": 0},
             "faults_now": [],
             "dashboard_dropped": 0,
+            "connection_detail": "",
+            "detector_error": None,
         }
         self._last_data_wall: float | None = None
         self._faults: deque[Fault] = deque(maxlen=64)
@@ -263,6 +265,10 @@ class LiveFeed:
             self._send_state()
         elif isinstance(item, dict) and item.get("type") == "connection":
             self.state["connection"] = str(item.get("state", "unknown"))
+            self.state["connection_detail"] = str(item.get("detail", ""))[:200]
+            self._send_state()
+        elif isinstance(item, dict) and item.get("type") == "detector_error":
+            self.state["detector_error"] = str(item.get("detail", ""))[:300]
             self._send_state()
 
     def _on_output(self, out: DetectorOutput) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from twitchwatch.dashboard.server import start_dashboard
 from twitchwatch.hub import Hub
-from twitchwatch.model import Alert, DetectorOutput, Status, WindowLabel
+from twitchwatch.model import Alert, Chunk, DetectorOutput, Status, WindowLabel
 
 #: The product promises an alert on screen within 1 s; `twitchwatch bench` measures it
 #: (dashboard_alert_latency_ms_*). Tests run on shared, loaded machines (load average 9 on 2 cores
@@ -158,6 +158,11 @@ async def test_live_page_shows_an_alert_from_the_hub_within_a_second(store, page
         assert await page.inner_text("#tile-signal .v") == "good"
         assert await non_blank_pixels(page, "#chart-emg") > 1000
 
+        # the page says when the browser will not play sound until clicked, and a click enables it
+        assert await page.inner_text("#sound-status") == "click here to enable the alert sound"
+        await page.click("#sound-status")
+        await page.wait_for_function("() => document.getElementById('sound-status').textContent === 'alert sound on'")
+
         alert = Alert("alarm", "rhythmic_jerking", 9.5, 4.5, (("dominant_hz", 2.1), ("rhythmicity", 0.88), ("duration_s", 5.0)))
         t_raised = time.monotonic()
         hub.publish(DetectorOutput(alerts=(alert,)))
@@ -166,6 +171,19 @@ async def test_live_page_shows_an_alert_from_the_hub_within_a_second(store, page
         banner = await page.inner_text(".banner.alarm")
         assert "ALARM" in banner and "rhythmic jerking" in banner and "2.10 Hz" in banner
         await page.screenshot(path=str(screenshots / "live-alert.png"))
+
+        # zoomed in to 2 s, the page asks for (and gets) raw EMG at 250 buckets/s
+        await page.click("button[data-s='2']")
+        await page.wait_for_function("() => window.TW.live.raw === true")
+        await asyncio.sleep(0.2)  # the view message reaches the server
+        _, more, _ = simulated("quiet:1", seed=6, block_s=0.1)
+        for c in more:
+            hub.publish(Chunk(c.stream, c.t0_s + 10.0, c.rate_hz, c.samples, counts=c.counts))
+        await page.wait_for_function(
+            "() => window.TW.charts.emg.series.find(s => s.name === 'raw0').ring.n >= 200"
+        )
+        await page.screenshot(path=str(screenshots / "live-raw-zoom.png"))
+        await page.click("button[data-s='10']")
 
         # no more data: the charts say so (stale), they do not silently freeze
         await page.wait_for_function("() => document.body.dataset.stale === '1'", timeout=5000)

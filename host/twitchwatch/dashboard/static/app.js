@@ -75,9 +75,26 @@
   function unlockAudio() {
     try {
       if (!audio) audio = new (window.AudioContext || window.webkitAudioContext)();
-      if (audio.state === "suspended") audio.resume();
+      if (audio.state === "suspended") audio.resume().then(renderSound, renderSound);
     } catch (_) {}
+    renderSound();
   }
+  // Browsers only play sound after the user has interacted with the page: say so, visibly.
+  const $sound = document.getElementById("sound-status");
+  function renderSound() {
+    const on = audio && audio.state === "running";
+    if (settings.alert_sound === false) {
+      $sound.textContent = "alert sound off (settings)";
+      $sound.className = "pill";
+    } else {
+      $sound.textContent = on ? "alert sound on" : "click here to enable the alert sound";
+      $sound.className = "pill " + (on ? "ok" : "warn");
+    }
+  }
+  $sound.addEventListener("click", () => {
+    unlockAudio();
+    if (audio && audio.state === "running") beep("warning");
+  });
   document.addEventListener("click", unlockAudio, { once: false, passive: true });
   document.addEventListener("keydown", unlockAudio, { passive: true });
   function beep(level) {
@@ -177,6 +194,7 @@
         live.isLive = msg.live;
         live.state = msg.state;
         settings = Object.assign(settings, msg.settings || {});
+        renderSound();
         accelChart.clear();
         emgChart.clear();
         const tr = msg.traces || {};
@@ -294,7 +312,9 @@
       const parts = [];
       if (s.device) parts.push("device " + s.device.device_id + " (" + s.device.placement + ", firmware " + s.device.firmware_version + ") via " + s.device.source);
       if (w) parts.push("latest window " + w.start_s.toFixed(1) + "\u2013" + w.end_s.toFixed(1) + " s: " + words(w.label) + " (confidence " + w.confidence.toFixed(2) + (w.dominant_hz ? ", " + w.dominant_hz.toFixed(1) + " Hz" : "") + ")");
+      if (s.connection_detail) parts.push("link: " + s.connection_detail);
       if (s.faults_now && s.faults_now.length) parts.push("faults now: " + s.faults_now.map(words).join(", "));
+      if (s.detector_error) parts.push("THE DETECTOR STOPPED (" + s.detector_error + "): no alerts until it is restarted; the recording goes on");
       if (s.dashboard_dropped) parts.push(s.dashboard_dropped + " items skipped by the dashboard (the detector saw them all)");
       det.textContent = parts.join(" \u00b7 ");
     }
@@ -310,7 +330,6 @@
       accelChart.windowS = s;
       emgChart.windowS = s;
       live.raw = s <= 2;
-      for (const n of ["emg0", "emg1"]) emgChart.series.find((x) => x.name === n).visible = !live.raw;
       for (const n of ["raw0", "raw1"]) emgChart.series.find((x) => x.name === n).visible = live.raw;
       if (live.ws && live.connected) live.ws.send(JSON.stringify({ type: "view", raw: live.raw }));
       buttons.forEach((b) => b.classList.toggle("on", Number(b.dataset.s) === s));
@@ -671,6 +690,7 @@
   }
 
   window.addEventListener("hashchange", route);
+  renderSound();
   renderServerStatus();
   connectLive();
   route();
