@@ -8,8 +8,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
@@ -20,7 +18,7 @@ from twitchwatch.dashboard.livefeed import CLIENT_QUEUE, LiveClient, LiveFeed
 from twitchwatch.dashboard.report import render_report
 from twitchwatch.dashboard.snippet import SnippetError, alert_signal, resolve_recording
 from twitchwatch.hub import Hub
-from twitchwatch.model import Alert, Chunk, DetectorOutput
+from twitchwatch.model import Chunk
 
 DAY = 86400.0
 
