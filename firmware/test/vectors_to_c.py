@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Turn firmware/protocol/vectors.json into a C header for the firmware tests (stdlib only).
+"""Turn firmware/protocol/vectors.json into C tables for the firmware tests (stdlib only).
 
-    python3 test/vectors_to_c.py protocol/vectors.json build/vectors.h
+    python3 test/vectors_to_c.py protocol/vectors.json build/vectors.c
+
+writes build/vectors.c (the tables, compiled once) and build/vectors.h (extern declarations).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 RESULTS = {"frame": "TW_RESULT_FRAME", "unsupported_version": "TW_RESULT_UNSUPPORTED_VERSION",
@@ -101,33 +104,34 @@ def main(src: str, dst: str) -> int:
         d = bytes.fromhex(case["data_hex"])
         crcs.append(f"{{{o.bytes_(d)}, {len(d)}, {case['crc']}}}")
 
-    def table(ctype: str, name: str, rows: list[str]) -> str:
-        return f"static const {ctype} {name}[] = {{\n    " + ",\n    ".join(rows) + "\n};\n" + \
-               f"#define {name.upper()}_COUNT {len(rows)}u\n"
-
+    tables = [("tv_vector_t", "tv_vectors", vectors), ("tv_cobs_case_t", "tv_cobs", cobs),
+              ("tv_crc_case_t", "tv_crc", crcs), ("tv_sample_case_t", "tv_samples", samples),
+              ("tv_hello_case_t", "tv_hellos", hellos), ("tv_status_case_t", "tv_statuses", statuses),
+              ("tv_mark_case_t", "tv_marks", marks), ("tv_ack_case_t", "tv_acks", acks),
+              ("tv_command_case_t", "tv_commands", commands)]
     assert doc["counter_names"] == ["bytes", "frames", "checksum", "truncated", "oversize", "unknown_type",
                                     "unsupported_version", "malformed", "sequence_gap", "garbage_bytes"]
-    text = [
+    header = [
         "/* Generated from firmware/protocol/vectors.json by test/vectors_to_c.py. Do not edit. */",
         "#ifndef TW_TEST_VECTORS_H", "#define TW_TEST_VECTORS_H", "",
         '#include "tv_types.h"', "",
         f"#define TV_PROTOCOL_VERSION {doc['protocol_version']}",
         f"#define TV_MAX_FRAME_LEN {doc['max_frame_len']}",
         f"#define TV_MAX_ENCODED_LEN {doc['max_encoded_len']}", "",
-        *o.lines, "",
-        table("tv_vector_t", "tv_vectors", vectors),
-        table("tv_cobs_case_t", "tv_cobs", cobs),
-        table("tv_crc_case_t", "tv_crc", crcs),
-        table("tv_sample_case_t", "tv_samples", samples),
-        table("tv_hello_case_t", "tv_hellos", hellos),
-        table("tv_status_case_t", "tv_statuses", statuses),
-        table("tv_mark_case_t", "tv_marks", marks),
-        table("tv_ack_case_t", "tv_acks", acks),
-        table("tv_command_case_t", "tv_commands", commands),
-        "#endif",
     ]
+    for ctype, name, rows in tables:
+        header.append(f"#define {name.upper()}_COUNT {len(rows)}u")
+        header.append(f"extern const {ctype} {name}[{max(len(rows), 1)}];")
+    header.append("\n#endif")
+    source = ["/* Generated from firmware/protocol/vectors.json by test/vectors_to_c.py. Do not edit. */",
+              f'#include "{os.path.basename(dst)[:-2]}.h"', "", *o.lines, ""]
+    for ctype, name, rows in tables:
+        source.append(f"const {ctype} {name}[{max(len(rows), 1)}] = {{\n    " + (",\n    ".join(rows) or "{0}") + "\n};")
+    assert dst.endswith(".c")
     with open(dst, "w") as fh:
-        fh.write("\n".join(text) + "\n")
+        fh.write("\n".join(source) + "\n")
+    with open(dst[:-2] + ".h", "w") as fh:
+        fh.write("\n".join(header) + "\n")
     return 0
 
 

@@ -17,7 +17,8 @@ def test_firmware_core_passes_on_host_and_on_cortex_m4f(repo_root, tmp_path):
     if missing:
         pytest.fail(f"firmware toolchain missing ({', '.join(missing)}): run scripts/setup.sh --test")
     proc = subprocess.run(
-        ["make", "-C", str(repo_root / "firmware"), "test", f"BUILD={tmp_path}", f"PYTHON={sys.executable}"],
+        ["make", "-j2", "--output-sync=target", "-C", str(repo_root / "firmware"), "test",
+         f"BUILD={tmp_path}", f"PYTHON={sys.executable}"],
         capture_output=True, text=True, timeout=300,
     )
     out = proc.stdout + proc.stderr
