@@ -264,7 +264,7 @@ def plan_jerking(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
     else:
         rad = 2.0 * s.jerk_rad * amp * m
         lin = np.stack([0.6 + 0.8 * spread, 0.3 + 0.8 * spread, 1.0 + 0.5 * spread], axis=1) * amp[:, None]
-    ctx.plan.angles.add(on + 0.02, move, amp=rad, rise=0.5, axis=0)
+    ctx.plan.angles.add(on + 0.02, move, amp=rad, rise=0.3, axis=0)  # fast, shock-like rise
     ctx.plan.angles.add(on + 0.02, move, amp=0.3 * rad * spread, rise=0.5, axis=1)
     ctx.plan.lin.add(on + 0.02, 0.6 * move, ax=lin[:, 0], ay=lin[:, 1], az=lin[:, 2])
     posture = seg.param("posture") or ACTIVITIES[seg.activity].foot_posture
