@@ -33,3 +33,36 @@ uint64_t tw_sample_time_us(uint64_t t0_us, uint64_t index, uint32_t rate_mhz)
     }
     return t0_us + index / rate_mhz * 1000000000u + index % rate_mhz * 1000000000u / rate_mhz;
 }
+
+void tw_fifo_timer_init(tw_fifo_timer_t *t, uint32_t rate_mhz, int64_t max_error_us)
+{
+    t->rate_mhz = rate_mhz;
+    t->max_error_us = max_error_us;
+    t->base_us = 0;
+    t->index = 0;
+    t->started = 0;
+    t->resyncs = 0;
+}
+
+uint64_t tw_fifo_timer_block(tw_fifo_timer_t *t, uint64_t measured_first_us, uint32_t n)
+{
+    int64_t measured = (int64_t)measured_first_us, predicted, error;
+    if (!t->started) {
+        t->started = 1;
+        t->base_us = measured;
+        t->index = 0;
+    }
+    predicted = t->base_us + (int64_t)tw_sample_time_us(0, t->index, t->rate_mhz);
+    error = measured - predicted;
+    if (error > t->max_error_us || error < -t->max_error_us) {
+        t->resyncs++;
+        t->base_us = measured;
+        t->index = 0;
+        predicted = measured;
+    } else {
+        t->base_us += error / 8;
+        predicted += error / 8;
+    }
+    t->index += n;
+    return predicted < 0 ? 0u : (uint64_t)predicted;
+}

@@ -1,6 +1,7 @@
 /* Unit tests of firmware/core: every golden vector, packers, commands, device, ring, clock.
  * Built twice by the Makefile: for the host with ASan + UBSan, and for a Cortex-M4F run under
  * QEMU (mps2-an386). Exit code = number of failed checks (0 = pass). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,6 +454,37 @@ static void test_clock(void)
     CHECK(tw_ticks_to_us(32768ull * 86400u * 365u * 100u, 32768u) == 1000000ull * 86400u * 365u * 100u);
     CHECK(tw_sample_time_us(7, 1000000000000ull, 1000000u) == 7u + 1000000000000000ull); /* 10^12 samples at 1 kHz */
     CHECK(tw_sample_time_us(0, 1, 12500) == 80000u);
+    {
+        /* an IMU running 2 % fast, read every 26 samples with up to one period of jitter */
+        tw_fifo_timer_t ft;
+        uint32_t s = 99u;
+        uint64_t prev = 0, t;
+        double true_period_us = 1e6 / (208.0 * 1.02), worst_vs_nominal = 0, worst_vs_true = 0, worst_lag = 0;
+        tw_fifo_timer_init(&ft, 208000, 100000);
+        for (i = 0; i < 2000; i++) { /* ~4 min */
+            double truth = 1e6 + i * 26 * true_period_us, step, lag;
+            s = s * 1103515245u + 12345u;
+            t = tw_fifo_timer_block(&ft, (uint64_t)(truth + (s >> 16) % 4800u), 26);
+            step = (double)(t - prev);
+            if (i > 0 && fabs(step - 125000.0) > worst_vs_nominal) {
+                worst_vs_nominal = fabs(step - 125000.0);
+            }
+            lag = fabs(truth - (double)t);
+            if (i > 200 && fabs(step - 26 * true_period_us) > worst_vs_true) {
+                worst_vs_true = fabs(step - 26 * true_period_us);
+            }
+            if (i > 200 && lag > worst_lag) {
+                worst_lag = lag;
+            }
+            prev = t;
+        }
+        CHECK(ft.resyncs == 0);
+        CHECK(worst_vs_nominal < 1.5 * 4808.0 * 0.5); /* well inside a host's 1.5-period gap tolerance */
+        CHECK(worst_vs_true < 4808.0 / 4);            /* once settled, evenly spaced at the true rate */
+        CHECK(worst_lag < 30000.0);                    /* and never drifting from the device clock */
+        t = tw_fifo_timer_block(&ft, prev + 2000000u, 26); /* samples lost: restart at the measured time */
+        CHECK(ft.resyncs == 1 && t == prev + 2000000u);
+    }
 }
 
 /* ------------------------------------------------------------------ signal checks */

@@ -83,6 +83,7 @@ static tw_device_t dev;
 static tw_clock_t clk;
 static tw_decoder_t usb_rx_decoder, ble_rx_decoder;
 static tw_leadoff_t leadoff;
+static tw_fifo_timer_t accel_timer;  // IMU block timestamps, locked to the device clock
 
 static int16_t emg_storage[1024 * EMG_CHANNELS];  // 1 s of EMG between ISR and loop
 static tw_ring_t emg_ring;
@@ -232,6 +233,7 @@ static void imu_stop() {
 
 static void imu_start() {
   const uint16_t watermark_words = ACCEL_BLOCK * 3;
+  tw_fifo_timer_init(&accel_timer, dev.hello.streams[0].rate_mhz, 100000);  // > 100 ms off: restart
   imu_write(REG_CTRL3_C, 0x44);  // BDU + register auto-increment
   imu_write(REG_CTRL1_XL, (uint8_t)(accel_odr_bits << 4 | IMU_FS_16G_BITS));
   imu_write(REG_FIFO_CTRL5, 0x00);  // bypass (clears), then continuous
@@ -266,7 +268,8 @@ static void imu_poll() {
       block[i] = (int16_t)(b[0] | b[1] << 8);
     }
     imu_saturated += tw_count_saturated(block, ACCEL_BLOCK * 3, 32767);
-    uint64_t t_first = tw_fifo_first_sample_us(t_read, samples, dev.hello.streams[0].rate_mhz);
+    uint64_t measured = tw_fifo_first_sample_us(t_read, samples, dev.hello.streams[0].rate_mhz);
+    uint64_t t_first = tw_fifo_timer_block(&accel_timer, measured, ACCEL_BLOCK);
     send(frame_out, tw_device_samples_at(&dev, 0, t_first, block, ACCEL_BLOCK, frame_out, sizeof frame_out));
     samples -= ACCEL_BLOCK;
   }
