@@ -79,6 +79,10 @@ MAX_NOTE_CHARS = 2000
 MAX_BY_CHARS = 100
 #: Window labels are aggregated into buckets of this many seconds (device clock).
 WINDOW_BUCKET_S = 60.0
+#: Events are also counted per bucket of this many seconds (device clock) for history queries;
+#: history assigns a bucket's events to the hour/day/week holding the bucket's middle, so an
+#: event may land up to 30 s across an hour boundary (totals are exact).
+EVENT_BUCKET_S = 60.0
 
 #: Settings the dashboard may change, with their validators (value -> normalised value or raise).
 SETTINGS: dict[str, tuple[Any, Any]] = {
@@ -191,6 +195,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             labelled_by TEXT NOT NULL DEFAULT ''
         )""",
         """CREATE TABLE settings (key TEXT PRIMARY KEY, value_json TEXT NOT NULL)""",
+    ),
+    # 2: events counted per session-minute (device clock), so history over months is fast;
+    # backfilled from the events already stored.
+    (
+        """CREATE TABLE event_minutes (
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            minute INTEGER NOT NULL, twitches INTEGER NOT NULL, events INTEGER NOT NULL,
+            PRIMARY KEY (session_id, minute)
+        )""",
+        """INSERT INTO event_minutes (session_id, minute, twitches, events)
+           SELECT session_id, CAST(t_s / 60 AS INTEGER) - (t_s < 0 AND t_s / 60 != CAST(t_s / 60 AS INTEGER)) AS m,
+                  SUM(kind = 'twitch'), COUNT(*)
+           FROM events GROUP BY session_id, m""",
     ),
 )
 
@@ -406,6 +423,17 @@ class Store:
                     "INSERT INTO events (session_id, t_s, duration_s, kind, stream, channel, amplitude) VALUES (?,?,?,?,?,?,?)",
                     [(sid, e.t_s, e.duration_s, e.kind, e.stream, e.channel, _finite(e.amplitude) or 0.0) for e in out.events],
                 )
+                per_minute: dict[int, list[int]] = {}
+                for e in out.events:
+                    c = per_minute.setdefault(int(math.floor(e.t_s / EVENT_BUCKET_S)), [0, 0])
+                    c[0] += e.kind == "twitch"
+                    c[1] += 1
+                conn.executemany(
+                    """INSERT INTO event_minutes (session_id, minute, twitches, events) VALUES (?,?,?,?)
+                       ON CONFLICT(session_id, minute) DO UPDATE SET twitches = twitches + excluded.twitches,
+                       events = events + excluded.events""",
+                    [(sid, m, c[0], c[1]) for m, c in per_minute.items()],
+                )
             if out.episodes:
                 conn.executemany(
                     "INSERT INTO episodes (session_id, kind, start_s, end_s, dominant_hz, n_windows, max_level) VALUES (?,?,?,?,?,?,?)",
@@ -594,8 +622,8 @@ class Store:
         """Sessions, newest first, with counts of what they hold."""
         rows = self._read(
             f"""SELECT {self._SESSION_COLS},
-                (SELECT COUNT(*) FROM events e WHERE e.session_id = s.id AND e.kind = 'twitch') AS n_twitches,
-                (SELECT COUNT(*) FROM events e WHERE e.session_id = s.id) AS n_events,
+                (SELECT COALESCE(SUM(m.twitches), 0) FROM event_minutes m WHERE m.session_id = s.id) AS n_twitches,
+                (SELECT COALESCE(SUM(m.events), 0) FROM event_minutes m WHERE m.session_id = s.id) AS n_events,
                 (SELECT COUNT(*) FROM episodes e WHERE e.session_id = s.id) AS n_episodes,
                 (SELECT COUNT(*) FROM alerts a WHERE a.session_id = s.id) AS n_alerts,
                 (SELECT COUNT(*) FROM alerts a LEFT JOIN labels l ON l.alert_id = a.id
@@ -781,11 +809,19 @@ class Store:
                 (shift, width, shift, lo, hi),
             )
 
-        for r in grouped("events", "t_s", ", x.kind = 'twitch' AS is_twitch", ", is_twitch"):
+        half = EVENT_BUCKET_S / 2
+        for r in self._read(
+            f"""SELECT CAST(((({base} + x.minute * {EVENT_BUCKET_S} + {half}) + ?) / ?) AS INTEGER)
+                   - ((({base} + x.minute * {EVENT_BUCKET_S} + {half}) + ?) < 0) AS b,
+                   SUM(x.twitches) AS tw, SUM(x.events) AS ev
+                FROM event_minutes x JOIN sessions s ON s.id = x.session_id
+                WHERE {base} + x.minute * {EVENT_BUCKET_S} + {half} >= ? AND {base} + x.minute * {EVENT_BUCKET_S} + {half} < ?
+                GROUP BY b""",
+            (shift, width, shift, lo, hi),
+        ):
             rr = row(r["b"])
-            rr["events"] += r["n"]
-            if r["is_twitch"]:
-                rr["twitches"] += r["n"]
+            rr["events"] += r["ev"]
+            rr["twitches"] += r["tw"]
         for r in grouped("episodes", "start_s", ", x.kind AS k", ", k"):
             row(r["b"])["episodes"][r["k"]] = r["n"]
         for r in grouped("alerts", "t_s", ", x.level AS k", ", k"):

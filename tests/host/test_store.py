@@ -217,3 +217,29 @@ def test_default_data_dir_follows_twitchwatch_home(monkeypatch, tmp_path):
     assert default_data_dir() == tmp_path / "home"
     monkeypatch.delenv("TWITCHWATCH_HOME")
     assert default_data_dir().parts[-3:] == (".local", "share", "twitchwatch")
+
+
+def test_an_old_store_is_migrated_in_place_and_keeps_its_data(tmp_path):
+    """A version-1 store (made with the first migration only) gains the per-minute event counts,
+    backfilled from its events."""
+    p = tmp_path / "old.db"
+    conn = sqlite3.connect(p)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    conn.execute("INSERT INTO schema_version VALUES (1)")
+    for stmt in MIGRATIONS[0]:
+        conn.execute(stmt)
+    conn.execute("INSERT INTO sessions (id, started_at_unix, device_t0_s, duration_s) VALUES (1, ?, 0.0, 600.0)", (T0,))
+    conn.executemany(
+        "INSERT INTO events (session_id, t_s, duration_s, kind, stream, channel, amplitude) VALUES (1, ?, 0.01, ?, 'emg', 'ta', 30.0)",
+        [(10.0, "twitch"), (20.0, "twitch"), (70.0, "burst"), (130.0, "twitch")],
+    )
+    conn.commit()
+    conn.close()
+    with Store(p) as s:
+        assert s.schema_version == len(MIGRATIONS) >= 2
+        row = s.list_sessions()[0]
+        assert (row["n_twitches"], row["n_events"]) == (3, 4)
+        assert sum(r["twitches"] for r in s.history("hour")) == 3
+        s.add_output(1, DetectorOutput(events=(Event(15.0, 0.01, "twitch", "emg", "ta", 30.0),)))
+        assert s.list_sessions()[0]["n_twitches"] == 4
