@@ -288,7 +288,7 @@ def plan_tremor(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
     ctx.plan.oscillators.append(
         Oscillator(t0, t1, f, kt, kp, ka, pitch_rad=rad, roll_rad=0.3 * rad, lin_g=(0.1 * g, 0.25 * g, 0.0),
                    emg_uv=(float(emg[0]), float(emg[1])), emg_pattern=str(seg.param("pattern", "alternating")),
-                   emg_sharpness=3.0, emg_band=0, ramp_s=2.0)
+                   emg_sharpness=3, emg_band=0, ramp_s=2.0)
     )
 
 

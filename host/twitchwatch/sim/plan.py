@@ -77,7 +77,7 @@ class Oscillator:
     lin_g: tuple[float, float, float] = (0.0, 0.0, 0.0)
     emg_uv: tuple[float, float] = (0.0, 0.0)
     emg_pattern: str = "alternating"  # or "synchronous"
-    emg_sharpness: float = 3.0
+    emg_sharpness: int = 3  # bursts are ((1 + sin) / 2) ** sharpness
     emg_band: int = 0
     ramp_s: float = 1.0
 

@@ -12,10 +12,8 @@ def trapezoid(u: np.ndarray, rise: np.ndarray | float) -> np.ndarray:
     ``rise = 0.5`` gives the Hann bump ``(1 - cos 2 pi u) / 2``. Zero outside [0, 1].
     """
     rise = np.maximum(np.asarray(rise, dtype=float), 1e-6)
-    up = 0.5 * (1.0 - np.cos(np.pi * np.clip(u / rise, 0.0, 1.0)))
-    down = 0.5 * (1.0 - np.cos(np.pi * np.clip((1.0 - u) / rise, 0.0, 1.0)))
-    out = np.minimum(up, down)
-    return np.where((u >= 0.0) & (u <= 1.0), out, 0.0)
+    edge = np.clip(np.minimum(u, 1.0 - u) / rise, 0.0, 1.0)  # 0 at either end, 1 on the plateau
+    return 0.5 * (1.0 - np.cos(np.pi * edge))
 
 
 def one_cycle(u: np.ndarray) -> np.ndarray:
@@ -77,12 +75,15 @@ def fourier_template(keys_p: list[float], keys_v: list[float], harmonics: int = 
 
 
 def eval_template(coef: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Evaluate a :func:`fourier_template` at stride phases ``p`` (any shape)."""
-    out = np.full(p.shape, coef[0, 0])
-    for h in range(1, coef.shape[0]):
-        ang = 2.0 * np.pi * h * p
-        out = out + coef[h, 0] * np.cos(ang) + coef[h, 1] * np.sin(ang)
-    return out
+    """Evaluate a :func:`fourier_template` at stride phases ``p`` in [0, 1] (any shape)."""
+    h = np.arange(1, coef.shape[0])[:, None]
+    grid = np.linspace(0.0, 1.0, TEMPLATE_POINTS + 1)
+    # a fine table (the template is smooth) interpolated linearly: exact to ~1e-5 of its range
+    table = coef[0, 0] + (coef[1:, :1] * np.cos(2 * np.pi * h * grid) + coef[1:, 1:] * np.sin(2 * np.pi * h * grid)).sum(0)
+    return np.interp(p, grid, table)
+
+
+TEMPLATE_POINTS = 2048
 
 
 def antialias_gain(freq_hz: float | np.ndarray, rate_hz: float) -> np.ndarray | float:
