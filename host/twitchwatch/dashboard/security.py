@@ -51,10 +51,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+TOKEN_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-")
+
+
 def check_bind(host: str, token: str | None) -> None:
-    """Raise ConfigError if binding ``host`` without a token would expose the dashboard."""
+    """Raise ConfigError if binding ``host`` without a token would expose the dashboard, or if
+    the token is too short or has characters that cannot travel in a URL or cookie as they are."""
     if token is not None and (not isinstance(token, str) or len(token) < 8):
         raise ConfigError("dashboard: --token must be at least 8 characters")
+    if token is not None and not set(token) <= TOKEN_CHARS:
+        raise ConfigError("dashboard: --token may only use letters, digits and . _ ~ -")
     if not is_loopback(host) and not token:
         raise ConfigError(
             f"dashboard: refusing to listen on {host} without a token; "

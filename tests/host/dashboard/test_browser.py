@@ -190,6 +190,18 @@ async def test_live_page_shows_an_alert_from_the_hub_within_a_second(store, page
         assert "no data from the sensor" in await page.inner_text("#live-stale")
         await page.screenshot(path=str(screenshots / "live-stale.png"))
 
+        # settings are validated by the server and kept in the store
+        await page.fill("#set-stale", "999")
+        await page.dispatch_event("#set-stale", "change")
+        await page.wait_for_function("() => document.getElementById('set-status').textContent.startsWith('not saved')")
+        assert store.get_settings()["stale_after_s"] == 1.0
+        await page.uncheck("#set-sound")
+        await page.fill("#set-stale", "2.5")
+        await page.dispatch_event("#set-stale", "change")
+        await page.wait_for_function("() => document.getElementById('set-status').textContent === 'saved'")
+        assert store.get_settings() == {"alert_sound": False, "stale_after_s": 2.5}
+        assert await page.inner_text("#sound-status") == "alert sound off (settings)"
+
         await page.click(".banner.alarm button.ack")
         await page.wait_for_selector(".banner.alarm", state="detached", timeout=2000)
         assert h.feed.unacked == {}
@@ -276,4 +288,28 @@ async def test_an_alert_from_the_virtual_device_shows_live_and_is_reviewed_and_l
         assert len(labelled) == 1 and labelled[0]["label"]["note"] == "from the virtual device"
         assert labelled[0]["kind"] == "rhythmic_jerking"
     finally:
+        await h.stop()
+
+
+async def test_with_a_token_the_browser_gets_in_through_the_first_link_only(store, session_with_alert, browser, screenshots):
+    token = "browser-token-42"
+    h = await start_dashboard(store, hub=Hub(), port=0, token=token)
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        pg = await ctx.new_page()
+        r = await pg.goto(h.base_url + "#/review")
+        assert r.status == 401  # no token, no page
+        await pg.goto(h.url + "#/review")  # the URL printed at start, with ?token=
+        await pg.wait_for_selector("tr[data-session]")
+        assert "token" not in pg.url  # redirected away from the token, kept in an HttpOnly cookie
+        await pg.wait_for_function("() => document.getElementById('server-status').textContent === 'server connected'")
+        assert await pg.evaluate("() => document.cookie") == ""  # not readable by scripts
+        other = await browser.new_context()
+        try:
+            p2 = await other.new_page()
+            assert (await p2.goto(h.base_url + "api/sessions")).status == 401
+        finally:
+            await other.close()
+    finally:
+        await ctx.close()
         await h.stop()

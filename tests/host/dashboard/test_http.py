@@ -28,6 +28,8 @@ async def test_other_bind_addresses_are_refused_without_a_token(store):
             await start_dashboard(store, host=host, port=0)
     with pytest.raises(ConfigError, match="at least 8"):
         await start_dashboard(store, host="0.0.0.0", port=0, token="short")
+    with pytest.raises(ConfigError, match="letters, digits"):
+        await start_dashboard(store, host="0.0.0.0", port=0, token="long enough; but=odd")
 
 
 async def test_any_address_is_allowed_with_a_token(store, ahttp):

@@ -346,6 +346,26 @@
       el("div", { class: "card" }, accelCanvas),
       el("div", { class: "card" }, emgCanvas, el("div", { class: "legend muted" }, "Band: high-passed EMG (min/max); line: RMS envelope; green ticks: detected twitches; red lines: alerts."))
     );
+    // settings: alert sound and how soon a silent sensor is called out
+    const sound = el("input", { type: "checkbox", id: "set-sound", checked: settings.alert_sound !== false });
+    const stale = el("input", { type: "number", id: "set-stale", min: "0.5", max: "60", step: "0.5", value: String(settings.stale_after_s || 3), style: "width:5em" });
+    const setStatus = el("span", { class: "muted", id: "set-status" });
+    const saveSettings = async () => {
+      try {
+        settings = Object.assign(settings, await api("/api/settings", { method: "PUT", body: { alert_sound: sound.checked, stale_after_s: Number(stale.value) } }));
+        setStatus.textContent = "saved";
+        setStatus.className = "muted";
+        renderSound();
+      } catch (e) {
+        setStatus.textContent = "not saved: " + e.message;
+        setStatus.className = "error";
+      }
+    };
+    sound.addEventListener("change", saveSettings);
+    stale.addEventListener("change", saveSettings);
+    $main.append(
+      el("div", { class: "toolbar muted" }, el("label", {}, sound, " beep on alerts"), el("label", {}, "call the sensor silent after ", stale, " s"), setStatus)
+    );
     setWindow(live.raw ? 2 : accelChart.windowS);
     renderLiveState();
     let raf = 0;
