@@ -195,3 +195,32 @@ def test_not_worn_is_still_in_an_odd_orientation_with_no_emg_contact():
     assert emg_off.std() < 0.6 * emg_on.std()
     assert emg_off.std() < 8.0  # front-end noise only (a few uV)
     assert not [a for a in rec.events("fasciculation") if 20 <= a.onset_s < 60]
+
+
+def _bursts(env, rate, threshold):
+    on = np.flatnonzero(np.diff((env > threshold).astype(np.int8)) == 1)
+    off = np.flatnonzero(np.diff((env > threshold).astype(np.int8)) == -1)
+    off = off[off > on[0]] if len(on) else off
+    k = min(len(on), len(off))
+    return on[:k] / rate, (off[:k] - on[:k]) / rate
+
+
+def test_periodic_limb_movements_are_single_slow_movements_5_to_90_s_apart():
+    rec = simulate(parse_scenario("plm:6m"), draw_subject(12), CFG, seed=2)
+    fe = rec.emg_rate_hz
+    env = _envelope(rec.emg_uv[:, 0], fe, smooth_hz=2.0)
+    quiet = np.median(env)
+    on, dur = _bursts(env, rate=fe, threshold=6 * quiet)
+    assert len(on) >= 4  # a series, as scored by AASM
+    assert np.all(np.diff(on) >= 4.5) and np.all(np.diff(on) <= 91)
+    assert np.all((dur >= 0.3) & (dur <= 10.5))
+
+
+def test_a_cramp_is_sustained_calf_emg_without_rhythm():
+    rec = simulate(parse_scenario("quiet:10,cramp:60,quiet:10"), draw_subject(13), CFG, seed=2)
+    fe = rec.emg_rate_hz
+    env = _envelope(rec.emg_uv[:, 1], fe, smooth_hz=2.0)
+    middle = env[int(25 * fe) : int(55 * fe)]
+    assert middle.min() > 5 * np.median(env[int(1 * fe) : int(9 * fe)])  # never lets go
+    assert middle.std() / middle.mean() < 0.5
+    assert rec.emg_uv[int(25 * fe) : int(55 * fe), 1].std() > 3 * rec.emg_uv[int(25 * fe) : int(55 * fe), 0].std()
