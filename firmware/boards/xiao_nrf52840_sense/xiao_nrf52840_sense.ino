@@ -299,7 +299,7 @@ static void emg_begin() {
   NRF_SAADC->CH[2].CONFIG = SAADC_CH_CONFIG_GAIN_Gain1_6 << SAADC_CH_CONFIG_GAIN_Pos |
                             SAADC_CH_CONFIG_REFSEL_Internal << SAADC_CH_CONFIG_REFSEL_Pos |
                             SAADC_CH_CONFIG_TACQ_40us << SAADC_CH_CONFIG_TACQ_Pos;
-  NRF_SAADC->RESULT.PTR = (uint32_t)saadc_buf;
+  NRF_SAADC->RESULT.PTR = (uint32_t)(uintptr_t)saadc_buf;
   NRF_SAADC->RESULT.MAXCNT = 3;
   NRF_SAADC->ENABLE = 1;
   NRF_SAADC->EVENTS_CALIBRATEDONE = 0;
