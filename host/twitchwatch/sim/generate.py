@@ -295,34 +295,45 @@ def _blocks_from_arrays(rec: SimRecording, block_s: float) -> Iterator[SimBlock]
 
 
 def _items(info: DeviceInfo, dropped: tuple[Fault, ...], blocks: Iterator[SimBlock]):
+    """DeviceInfo, then per block and stream the Chunks of delivered samples, each Fault("gap")
+    placed in time order where its dropout begins (once)."""
     yield info
     streams = {s.kind: s for s in info.streams}
-    gaps = {kind: [f for f in dropped if f.stream == kind] for kind in streams}
-    reported: set[int] = set()
+    gaps = {}
+    for kind in streams:
+        mine = sorted((f for f in dropped if f.stream == kind), key=lambda f: f.start_s)
+        gaps[kind] = (mine, np.array([f.start_s for f in mine]), np.maximum.accumulate([f.end_s for f in mine]) if mine else np.zeros(0))
+    next_gap = {kind: 0 for kind in streams}
     for blk in blocks:
+        out: list[tuple[float, int, object]] = []
         for kind in streams:
             counts = blk.accel_counts if kind == "accel" else blk.emg_counts
             if counts is None or len(counts) == 0:
                 continue
             rate, scale = streams[kind].rate_hz, streams[kind].scale
             i_first = blk.accel_index if kind == "accel" else blk.emg_index
-            keep = np.ones(len(counts), bool)
             t = (i_first + np.arange(len(counts))) / rate
-            for f in gaps[kind]:
-                if f.end_s <= t[0] or f.start_s > t[-1]:
-                    continue
+            mine, g_start, g_end_max = gaps[kind]
+            keep = np.ones(len(counts), bool)
+            # gaps that may overlap this block: started before its end, not all ended before its start
+            lo = int(np.searchsorted(g_end_max, t[0], side="right"))
+            hi = int(np.searchsorted(g_start, t[-1], side="right"))
+            for f in mine[lo:hi]:
                 keep &= ~((t >= f.start_s) & (t < f.end_s))
-                if id(f) not in reported:
-                    reported.add(id(f))
-                    yield f
-            # split into runs of kept samples
+            while next_gap[kind] < len(mine) and mine[next_gap[kind]].start_s <= t[-1]:
+                f = mine[next_gap[kind]]
+                out.append((f.start_s, 1, f))
+                next_gap[kind] += 1
             edges = np.flatnonzero(np.diff(np.concatenate([[0], keep.view(np.int8), [0]])))
             for a, b in zip(edges[::2], edges[1::2]):
                 c = counts[a:b].copy()
                 c.setflags(write=False)
                 samples = c * scale
                 samples.setflags(write=False)
-                yield Chunk(kind, (i_first + a) / rate, rate, samples, counts=c)
+                out.append((float(t[a]), 0, Chunk(kind, (i_first + a) / rate, rate, samples, counts=c)))
+        out.sort(key=lambda x: (x[0], x[1]))
+        for _, _, item in out:
+            yield item
 
 
 def simulate(scenario: Scenario, subject: Subject, config: SimConfig = SimConfig(), seed: int = 0) -> SimRecording:

@@ -137,6 +137,9 @@ def test_dropouts_are_reported_and_left_out_of_source_items():
             lost |= (t >= f.start_s) & (t < f.end_s)
     delivered = sum(c.n for c in chunks if c.stream == "accel")
     assert delivered == (~lost).sum() > 0
+    for stream in ("accel", "emg"):  # per stream, chunks and gap faults come in time order
+        times = [i.t0_s if isinstance(i, Chunk) else i.start_s for i in items[1:] if getattr(i, "stream", "") == stream]
+        assert times == sorted(times)
     first = next(c for c in chunks if c.stream == "accel")
     assert np.allclose(first.samples, first.counts * rec.accel_scale_g)
 
