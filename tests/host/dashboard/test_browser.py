@@ -76,6 +76,7 @@ async def test_review_page_draws_a_sessions_timeline(store, session_with_alert, 
     try:
         await page.goto(h.url + "#/review")
         await page.wait_for_selector(f"tr[data-session='{sid}']")
+        assert len(await page.query_selector_all("#to-label tr[data-alert]")) == 2  # both unlabelled
         await page.screenshot(path=str(screenshots / "review-sessions.png"), full_page=True)
         await page.click(f"tr[data-session='{sid}']")
         await page.wait_for_selector("#timeline[data-drawn]")

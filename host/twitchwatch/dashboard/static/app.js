@@ -397,8 +397,30 @@
   };
 
   views.review = async function () {
+    const [data, al] = await Promise.all([api("/api/sessions"), api("/api/alerts")]);
+    const todo = al.alerts.filter((a) => !a.label && a.level !== "fault").reverse();
+    if (todo.length) {
+      $main.append(
+        el("h2", {}, "Alerts to label (" + todo.length + ")"),
+        el(
+          "table",
+          { id: "to-label" },
+          el("tr", {}, ...["When", "Level", "Kind", "Why", ""].map((h) => el("th", {}, h))),
+          ...todo.slice(0, 20).map((a) =>
+            el(
+              "tr",
+              { class: "clickable", "data-alert": a.id, onclick: () => (location.hash = "#/alert/" + a.id) },
+              el("td", {}, fmtWall(a.t_unix, true)),
+              el("td", {}, a.level),
+              el("td", {}, words(a.kind)),
+              el("td", {}, reasonSummary(a.reasons)),
+              el("td", {}, el("a", { href: "#/alert/" + a.id }, "review"))
+            )
+          )
+        )
+      );
+    }
     $main.append(el("h2", {}, "Sessions"));
-    const data = await api("/api/sessions");
     if (!data.sessions.length) {
       $main.append(el("p", { class: "muted" }, "No sessions yet. Record one with twitchwatch record or twitchwatch demo."));
       return;
