@@ -372,7 +372,7 @@ def plan_plm(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
     s = ctx.subject
     mean_iv = float(seg.param("interval_s", s.plm_interval_s))
     on = []
-    t = t0 + rng.uniform(2.0, min(20.0, 0.3 * (t1 - t0)))
+    t = t0 + rng.uniform(min(2.0, 0.1 * (t1 - t0)), max(min(20.0, 0.3 * (t1 - t0)), 0.1 * (t1 - t0)))
     while t < t1:
         on.append(t)
         t += float(np.clip(rng.normal(mean_iv, 0.25 * mean_iv), 5.0, 90.0))
@@ -391,12 +391,14 @@ def plan_plm(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
 def plan_cramp(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
     mx = ctx.emg_max
     d = t1 - t0
+    if d < 3.0:
+        return  # too short to be a cramp: the segment stays at rest
     rise = min(0.3, 5.0 / d)
     level = rng.uniform(0.3, 0.7)
     ctx.plan.env.add(t0 + 0.5, d - 1.0, a0=0.05 * mx[0], a1=level * mx[1], band=0, rise=rise)
     # fluctuation of the cramp: overlapping bursts
     k = int(d / 2)
-    on = np.sort(rng.uniform(t0 + 0.2 * d, t1 - 0.2 * d - 2.0, k))
+    on = np.sort(rng.uniform(t0 + 0.2 * d, max(t1 - 0.2 * d - 2.0, t0 + 0.2 * d), k))
     ctx.plan.env.add(on, rng.uniform(0.5, 2.0, k), a0=0.0, a1=rng.uniform(0.0, 0.2, k) * mx[1], band=0, rise=0.5)
     ctx.plan.angles.add(t0 + 0.5, d - 1.0, amp=-rng.uniform(0.2, 0.45), rise=rise, axis=0)
 
@@ -456,11 +458,11 @@ def plan_typing(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
     """Typing: Poisson keystrokes (3-8/s in bursts) as tiny impacts, occasional hand moves."""
     rate = rng.uniform(3.0, 8.0)
     n = rng.poisson(rate * (t1 - t0))
-    on = np.sort(rng.uniform(t0, t1 - 0.2, n))
+    on = np.sort(rng.uniform(t0, max(t1 - 0.2, t0), n))
     on = on[np.sin(2 * np.pi * on / rng.uniform(5, 15)) > -0.5]  # pauses to think
     g = rng.uniform(0.01, 0.06, len(on))
     ctx.plan.impacts.add(on, 0.1, ax=0.3 * g, ay=0.3 * g, az=g, freq=30.0, decay=0.01)
-    mv = np.sort(rng.uniform(t0, t1 - 1.0, int((t1 - t0) / 8) + 1))
+    mv = np.sort(rng.uniform(t0, max(t1 - 1.0, t0), int((t1 - t0) / 8) + 1))
     v = rng.normal(0, 0.15, (len(mv), 3))
     ctx.plan.lin.add(mv, rng.uniform(0.3, 0.8, len(mv)), ax=v[:, 0], ay=v[:, 1], az=v[:, 2])
 

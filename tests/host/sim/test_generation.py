@@ -173,3 +173,32 @@ def test_block_generation_of_a_long_day_keeps_memory_bounded():
     assert n == 400 * 1000
     # plan of a 24 h day + noise banks (5 x 8 MB) + one tile per stream; nothing per hour of output
     assert peak < 80e6
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from twitchwatch.sim import ACTIVITIES  # noqa: E402
+
+FOOT_ACTIVITIES = sorted(a for a, s in ACTIVITIES.items() if "foot" in s.placements)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    segments=st.lists(st.tuples(st.sampled_from(FOOT_ACTIVITIES), st.floats(0.1, 12.0)), min_size=1, max_size=4),
+    accel_hz=st.floats(10.0, 400.0),
+    emg_hz=st.floats(500.0, 2500.0),
+    channels=st.integers(0, 2),
+    block_s=st.floats(0.03, 9.0),
+    seed=st.integers(0, 10_000),
+)
+def test_any_scenario_rates_and_block_size_give_the_same_samples(segments, accel_hz, emg_hz, channels, block_s, seed):
+    scenario = parse_scenario(",".join(f"{a}:{d:.3f}" for a, d in segments))
+    cfg = SimConfig(accel_rate_hz=accel_hz, emg_rate_hz=emg_hz, emg_channels=channels, tile_s=4.0)
+    subject = draw_subject(seed % 50)
+    whole = simulate(scenario, subject, cfg, seed=seed)
+    blocks = list(simulate_blocks(scenario, subject, cfg, seed=seed, block_s=block_s))
+    assert np.array_equal(_concat(blocks, "accel_counts"), whole.accel_counts)
+    if channels:
+        assert np.array_equal(_concat(blocks, "emg_counts"), whole.emg_counts)
+    assert np.isfinite(whole.accel_g).all()
