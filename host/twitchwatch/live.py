@@ -61,6 +61,7 @@ class LiveSummary:
     hooks_run: int = 0
     hooks_failed: int = 0
     detector_error: str | None = None
+    undetected_chunks: int = 0
     error: str | None = None
     stopped_by: str = ""
 
@@ -141,6 +142,7 @@ class LivePipeline:
         self._anchored = False
         self.started = asyncio.Event()  # set once the first DeviceInfo has been handled
         self.items_processed = 0
+        self._draining = False
 
     # ---- run --------------------------------------------------------------------------------
 
@@ -157,6 +159,9 @@ class LivePipeline:
         error: BaseException | None = None
         try:
             while True:
+                if stopper.done():  # checked first: a backlog must not delay a stop
+                    self.summary.stopped_by = stopper.result()
+                    break
                 get = asyncio.ensure_future(queue.get())
                 done, _ = await asyncio.wait({get, stopper}, return_when=asyncio.FIRST_COMPLETED)
                 if get not in done:
@@ -180,11 +185,16 @@ class LivePipeline:
                 await self.source.aclose()
             except Exception:
                 pass
-            # drain what was already read: it was sent by the device, it gets recorded
+            # drain what was already read: it was sent by the device, so it is recorded (and
+            # stored), but not run through the detector, so a stop is prompt even with a backlog
+            self._draining = True
             while not queue.empty():
                 kind, item = queue.get_nowait()
                 if kind == "item":
                     self._process(item)
+            if self.summary.undetected_chunks:
+                self._info(f"stopped with a backlog: {self.summary.undetected_chunks} chunk(s) recorded "
+                           "but not analysed (replay the recording to analyse them)")
             self._finish()
             await self._wait_hooks()
             self.hub.close()
@@ -291,6 +301,9 @@ class LivePipeline:
             self.store.anchor_clock(self._sid, chunk.t0_s, time.time() - chunk.duration_s)
             self._anchored = True
         self.hub.publish(chunk)  # 2. subscribers (never blocks)
+        if self._draining:
+            s.undetected_chunks += 1
+            return
         self._output(self._call_detector("process", chunk))  # 3. detect
 
     def _on_fault(self, fault: Fault) -> None:

@@ -207,3 +207,14 @@ def test_a_recorder_killed_with_sigkill_leaves_a_file_that_replays_up_to_the_las
     summary = json.loads(out.splitlines()[-1])
     assert summary["duration_s"] >= reached - 1.5  # nothing older than about a second is lost
     assert "did not close it cleanly" in err or "lost the last" in err
+
+
+def test_demo_runs_for_the_duration_with_the_dashboard_and_stops_cleanly(tmp_path, capsys):
+    code, out, err = run_cli(capsys, "demo", "--duration", "2", "--speed", "4", "--classifier", "baseline",
+                             "--dashboard-port", "0")
+    assert code == 0, err
+    assert "dashboard at http://127.0.0.1:" in err and "duration reached" in err
+    sessions = list((tmp_path / "home" / "sessions").glob("*.twr"))
+    assert len(sessions) == 1
+    r = SessionReader(sessions[0])
+    assert r.complete and r.duration_s > 2.0 and r.device_info.source == "file:" + sessions[0].name

@@ -186,3 +186,33 @@ async def test_a_source_error_closes_the_recording_before_it_is_raised(tmp_path)
     r = SessionReader(tmp_path / "s.twr")
     assert r.complete and isinstance(items[0], DeviceInfo)
     assert sum(c.n for c in r.items() if isinstance(c, Chunk)) == sum(c.n for c in items if isinstance(c, Chunk))
+
+
+async def test_a_stop_is_prompt_even_with_a_backlog_and_the_backlog_is_still_recorded(tmp_path):
+    dev, items = sim_items("quiet:30", seed=6, block_s=0.05)
+
+    class Slow:
+        def __init__(self, info):
+            self.inner = baseline(info)
+
+        def process(self, chunk):
+            import time
+
+            time.sleep(0.01)  # a detector that cannot keep up with a fast source
+            return self.inner.process(chunk)
+
+        def process_fault(self, fault):
+            return self.inner.process_fault(fault)
+
+        def finish(self):
+            return self.inner.finish()
+
+    pipeline = LivePipeline(ListSource(items), Slow, recording_path=tmp_path / "s.twr", out=io.StringIO(),
+                            err=io.StringIO())
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    summary = await pipeline.run(duration_s=0.3)
+    assert loop.time() - t0 < 3.0 and summary.stopped_by == "duration reached"
+    assert summary.undetected_chunks > 0
+    recorded = sum(c.n for c in SessionReader(tmp_path / "s.twr").items() if isinstance(c, Chunk))
+    assert recorded == summary.samples  # every chunk read from the source was recorded
