@@ -259,10 +259,10 @@ def plan_jerking(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
     ctx.plan.env.add(on + lag, bdur, a0=0.0, a1=a_emg * emg_max[1] * ratio, band=1, rise=0.25)
     move = bdur + 0.1
     if ctx.foot:
-        rad = s.jerk_rad * amp * m
+        rad = s.jerk_sign * s.jerk_rad * amp * m
         lin = np.stack([0.15 + 0.4 * spread, 0.05 + 0.5 * spread, 0.4 + 0.3 * spread], axis=1) * amp[:, None]
     else:
-        rad = 2.0 * s.jerk_rad * amp * m
+        rad = 2.0 * s.jerk_sign * s.jerk_rad * amp * m
         lin = np.stack([0.6 + 0.8 * spread, 0.3 + 0.8 * spread, 1.0 + 0.5 * spread], axis=1) * amp[:, None]
     ctx.plan.angles.add(on + 0.02, move, amp=rad, rise=0.3, axis=0)  # fast, shock-like rise
     ctx.plan.angles.add(on + 0.02, move, amp=0.3 * rad * spread, rise=0.5, axis=1)

@@ -56,6 +56,8 @@ class Subject:
         as a fraction of emg_max_uv
     burst_duty : burst duration / jerk period (bursts >= ~250 ms at <= 2 Hz; Kumar et al. 2025)
     plm_interval_s : mean interval between periodic limb movements, s (AASM 5-90)
+    jerk_sign : direction of the clonic jerk rotation: +1 dorsiflexion (wrist: flexion), -1 the
+        opposite (assumed 70/30: which muscle wins during co-contraction varies)
     """
 
     subject_id: str
@@ -94,6 +96,7 @@ class Subject:
     jerk_emg_fraction: float
     burst_duty: float
     plm_interval_s: float
+    jerk_sign: float = 1.0
 
 
 def _loguniform(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -153,5 +156,6 @@ def draw_subject(seed: int, placement: str = "foot") -> Subject:
         jerk_emg_fraction=float(u(0.3, 0.8)),
         burst_duty=float(u(0.4, 0.65)),
         plm_interval_s=float(u(15.0, 40.0)),
+        jerk_sign=float(rng.choice([-1.0, 1.0], p=[0.3, 0.7])),
     )
     return subject
