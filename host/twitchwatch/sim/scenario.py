@@ -88,7 +88,7 @@ COMMON_PARAMS = ("posture", "rate_per_min", "fasciculation_per_min")
 ACTIVITY_PARAMS: dict[str, dict[str, tuple]] = {
     "rhythmic_jerking": {
         "f_start_hz": (0.2, 5.0),  # jerk frequency at onset, Hz
-        "f_end_hz": (0.2, 5.0),  # towards the end, Hz (<= f_start_hz)
+        "f_end_hz": (0.2, 5.0),  # towards the end, Hz; above f_start_hz it is clamped to it (never speeds up)
         "decay_s": (1.0, 600.0),  # time constant of the slowing, s
         "build_s": (0.1, 30.0),  # amplitude build-up time constant, s
         "amplitude": (0.1, 5.0),  # scale on the subject's jerk size
@@ -196,10 +196,6 @@ def validate_scenario(scenario: Scenario) -> None:
                     raise ConfigError(f"{where}: {key}={value!r} must be one of {', '.join(allowed_range)}")
             elif not isinstance(value, (int, float)) or not (allowed_range[0] <= float(value) <= allowed_range[1]):
                 raise ConfigError(f"{where}: {key}={value!r} must be a number from {allowed_range[0]:g} to {allowed_range[1]:g}")
-        if seg.activity == "rhythmic_jerking" and seg.params:
-            f0, f1 = seg.params.get("f_start_hz"), seg.params.get("f_end_hz")
-            if f0 is not None and f1 is not None and float(f1) > float(f0):
-                raise ConfigError(f"{where}: f_end_hz={f1} must not exceed f_start_hz={f0} (clonic jerking slows down)")
 
 
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}

@@ -224,3 +224,9 @@ def test_a_cramp_is_sustained_calf_emg_without_rhythm():
     assert middle.min() > 5 * np.median(env[int(1 * fe) : int(9 * fe)])  # never lets go
     assert middle.std() / middle.mean() < 0.5
     assert rec.emg_uv[int(25 * fe) : int(55 * fe), 1].std() > 3 * rec.emg_uv[int(25 * fe) : int(55 * fe), 0].std()
+
+
+def test_an_end_frequency_above_the_start_is_clamped_so_jerking_never_speeds_up():
+    rec = simulate(parse_scenario("rhythmic_jerking[f_start_hz=1.0;f_end_hz=1.4]:30"), draw_subject(2), CFG, seed=0)
+    iv = np.diff([a.onset_s for a in rec.events("jerk")])
+    assert 0.8 < np.median(iv) < 1.25
