@@ -54,13 +54,18 @@ class DetectorConfig:
         falls below 2x (hysteresis; 4x ~ 12 dB above the noise, the usual onset rule of thumb).
     refractory_s : events closer than this are one event: EMG 20 ms (a polyphasic potential is one
         twitch), accel 60 ms.
-    twitch_max_s : events shorter than 30 ms are "twitch", longer "burst" (fasciculation potentials
-        are 2-15 ms; myoclonic and clonic bursts 25 ms to > 250 ms, PHYSIOLOGY.md).
+    twitch_max_s : events shorter than 50 ms are "twitch", longer "burst". Measured on the envelope,
+        which widens a 2-15 ms fasciculation potential by the ~20 ms response of its 50 Hz low-pass
+        (clonic bursts are >= 250 ms; cortical myoclonus 10-50 ms may land on either side,
+        PHYSIOLOGY.md).
     min_floor_g, min_floor_uv : floor never below sensor noise: 1 mg (100 ug/sqrt(Hz) over ~100 Hz)
         and 0.5 uV (amplifier noise of surface EMG front ends).
 
     Episodes and alerts
     -------------------
+    rj_min_probability : a window is labelled rhythmic jerking only when the classifier gives it at
+        least this probability (otherwise the next most likely label); set on training-validation
+        subjects, never on evaluation seeds.
     rj_on_windows : consecutive rhythmic-jerking windows that establish an episode (warning).
     rj_off_windows : consecutive other windows that end it (2 s at 0.5 s hop; a short miss inside
         a seizure does not split it).
@@ -106,10 +111,11 @@ class DetectorConfig:
     event_off_ratio: float = 2.0
     emg_refractory_s: float = 0.020
     accel_refractory_s: float = 0.060
-    twitch_max_s: float = 0.030
+    twitch_max_s: float = 0.050
     min_floor_g: float = 1e-3
     min_floor_uv: float = 0.5
 
+    rj_min_probability: float = 0.5
     rj_on_windows: int = 2
     rj_off_windows: int = 4
     alarm_after_s: float = 10.0

@@ -49,6 +49,8 @@ MAX_FILL_S = 60.0
 STARTUP_WAIT_S = 300.0
 #: Jitter of chunk timestamps tolerated before a gap is declared, in samples.
 GAP_TOLERANCE_SAMPLES = 1.5
+#: Decimals kept of window features and of the floats in WindowLabel (see _windows).
+FEATURE_DECIMALS, OUTPUT_DECIMALS = 9, 6
 #: Fraction of the range at which a sample counts as clipped.
 CLIP_LEVEL = 0.999
 
@@ -216,8 +218,11 @@ class Detector:
     config : :class:`DetectorConfig`
     """
 
-    def __init__(self, device_info: DeviceInfo, classifier: WindowClassifier, config: DetectorConfig = DetectorConfig()):
+    def __init__(self, device_info: DeviceInfo, classifier: WindowClassifier, config: DetectorConfig = DetectorConfig(),
+                 feature_hook=None):
         self.device_info = device_info
+        #: optional callable(starts_s (w,), features (w, f), valid (w,)) for training/evaluation tools
+        self.feature_hook = feature_hook
         self.classifier = classifier
         self.c = config
         if abs(config.window_s / config.hop_s - round(config.window_s / config.hop_s)) > 1e-9:
@@ -373,10 +378,17 @@ class Detector:
                 zcr = stats[:, 3 : 3 + st.channels].mean(axis=1) / self.c.window_s
                 emg = EmgWindows(st.feature_rate_hz, data["env"], data["snr"], zcr)
             st.trim(float((last_k + 1) * hop), int(last_k + 1))
-        feats = compute_features(WindowBatch(k.size, accel, emg))
+        # Rounded so that the last bits of batched FFTs/reductions (which can differ with the number of
+        # windows in a batch) never reach the output: chunking invariance is exact.
+        feats = np.round(compute_features(WindowBatch(k.size, accel, emg)), FEATURE_DECIMALS)
+        if self.feature_hook is not None:
+            self.feature_hook(starts, feats, valid)
         proba = self.classifier.predict_proba(feats)
-        label_idx = np.argmax(proba, axis=1)
-        confidence = proba[np.arange(k.size), label_idx]
+        rj = WINDOW_LABELS.index("rhythmic_jerking")
+        ranked = proba.copy()
+        ranked[:, rj] = np.where(proba[:, rj] >= self.c.rj_min_probability, proba[:, rj], -1.0)
+        label_idx = np.argmax(ranked, axis=1)
+        confidence = np.round(proba[np.arange(k.size), label_idx], OUTPUT_DECIMALS)
         acc = feats[:, column("acc_present")] > 0
         dominant = np.where(acc, feats[:, column("acc_rhythm_hz")], feats[:, column("emg_rhythm_hz")])
         rhythm = np.maximum(feats[:, column("acc_rhythm")], feats[:, column("emg_rhythm")])

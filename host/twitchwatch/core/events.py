@@ -59,23 +59,19 @@ class EventDetector:
     # -- noise floor --------------------------------------------------------------------------
     def _floors_for(self, ids: np.ndarray, done_ids: np.ndarray, done_geo: np.ndarray) -> np.ndarray:
         """Floor (c,) for each distinct block in ``ids``; completes the history with ``done_geo``."""
-        uniq = np.unique(ids)
+        uniq = ids[np.concatenate([[0], np.flatnonzero(np.diff(ids)) + 1])]  # ids are sorted
         m = self.s.history_blocks
         hist = np.concatenate([self._history, done_geo])  # rows: blocks in time order
         # position in hist of each distinct block: blocks completed in this chunk are the last rows
         n_prev = self._history.shape[0]
         pos = n_prev + np.searchsorted(done_ids, uniq)  # number of rows strictly before that block
         floors = np.empty((uniq.shape[0], self.c))
-        if hist.shape[0] >= m:
+        full = pos >= m
+        if full.any():
             windows = np.lib.stride_tricks.sliding_window_view(hist, m, axis=0)  # (rows-m+1, c, m)
-        for i, p in enumerate(pos) if uniq.shape[0] <= 4 else ():
-            floors[i] = self._median_before(hist, p)
-        if uniq.shape[0] > 4:
-            full = pos >= m
-            if np.any(full):
-                floors[full] = np.median(windows[pos[full] - m], axis=-1)
-            for i in np.flatnonzero(~full):
-                floors[i] = self._median_before(hist, pos[i])
+            floors[full] = np.median(windows[pos[full] - m], axis=-1)
+        for i in np.flatnonzero(~full):  # only during the first history_blocks blocks
+            floors[i] = self._median_before(hist, pos[i])
         self._history = hist[-m:]
         floors = np.exp(floors)
         return uniq, np.maximum(floors, self.s.min_floor)

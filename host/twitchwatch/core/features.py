@@ -18,6 +18,8 @@ import numpy as np
 #: Lags searched for envelope rhythmicity, s: 0.2-2 s, i.e. 0.5-5 Hz (clonic range, PHYSIOLOGY.md;
 #: slower jerking needs more than a 4 s window to show two periods).
 RHYTHM_LAG_S = (0.2, 2.0)
+#: Rate the envelope is decimated to before its autocorrelation, Hz (envelope low-passed at 8 Hz).
+RHYTHM_RATE_HZ = 25.0
 #: Half-width of the spectral peak for "sharpness", Hz (a tremor line is narrower than this).
 PEAK_HALF_WIDTH_HZ = 0.3
 #: Envelope-to-floor ratio that counts as active for onset statistics (same as the event onset).
@@ -91,7 +93,8 @@ class WindowBatch:
 
 
 def _nfft(n: int) -> int:
-    return 1 << int(np.ceil(np.log2(max(2 * n, 8))))
+    """Smallest power of two >= n (>= 8)."""
+    return 1 << int(np.ceil(np.log2(max(n, 8))))
 
 
 def spectral_features(x: np.ndarray, rate_hz: float, band_hz: tuple[float, float]) -> dict[str, np.ndarray]:
@@ -119,8 +122,10 @@ def spectral_features(x: np.ndarray, rate_hz: float, band_hz: tuple[float, float
     low = (power * (f[None, :] < LOW_BAND_HZ)).sum(axis=1) / total
     half = n // 2
     halves = np.concatenate([x[:, :half], x[:, n - half :]], axis=0) * np.hanning(half)[None, :, None]
-    hp = (np.abs(np.fft.rfft(halves, nfft, axis=1)) ** 2).sum(axis=2)[:, in_band]
-    hdom = f[np.argmax(hp, axis=1)]
+    hfreqs = np.fft.rfftfreq(_nfft(half), 1.0 / rate_hz)
+    h_band = (hfreqs >= band_hz[0]) & (hfreqs <= band_hz[1])
+    hp = (np.abs(np.fft.rfft(halves, _nfft(half), axis=1)) ** 2).sum(axis=2)[:, h_band]
+    hdom = hfreqs[h_band][np.argmax(hp, axis=1)]
     silent = total < 1e-20
     trend = np.where(silent, 0.0, hdom[w:] - hdom[:w])
     return {
@@ -145,9 +150,11 @@ def rhythmicity(env: np.ndarray, rate_hz: float) -> tuple[np.ndarray, np.ndarray
     rhythm : (w,) peak autocorrelation, -1..1 (0 where undefined)
     rhythm_hz : (w,) 1 / lag of that peak, Hz (0 where undefined)
     """
+    step = max(1, int(rate_hz // RHYTHM_RATE_HZ))  # the 8 Hz envelope needs no more than ~25 Hz here
+    env, rate_hz = env[:, ::step], rate_hz / step
     w, n = env.shape
     e = env - env.mean(axis=1, keepdims=True)
-    nfft = _nfft(n)
+    nfft = _nfft(2 * n)  # linear (not circular) autocorrelation
     ac = np.fft.irfft(np.abs(np.fft.rfft(e, nfft, axis=1)) ** 2, nfft, axis=1)[:, :n]
     zero = ac[:, :1]
     ac = np.where(zero > 1e-30, ac / np.where(zero > 1e-30, zero, 1.0), 0.0)

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
+try:  # the compiled kernel behind sosfilt: same arithmetic, without ~40 us of argument checking a call
+    from scipy.signal._sosfilt import _sosfilt as _sosfilt_kernel
+except ImportError:  # pragma: no cover - other scipy layouts fall back to the public function
+    _sosfilt_kernel = None
+
 from twitchwatch.core.config import DetectorConfig
 from twitchwatch.errors import ConfigError
 
@@ -78,9 +83,15 @@ class StreamingSOS:
         if self.sos.shape[0] == 0 or x.shape[0] == 0:
             return np.array(x, dtype=float, copy=True)
         if self.zi is None:
-            self.zi = signal.sosfilt_zi(self.sos)[:, :, None] * x[0][None, None, :]
-        y, self.zi = signal.sosfilt(self.sos, x, axis=0, zi=self.zi)
-        return y
+            zi = signal.sosfilt_zi(self.sos)[:, :, None] * x[0][None, None, :]  # (sections, 2, channels)
+            self.zi = np.ascontiguousarray(np.transpose(zi, (2, 0, 1)))  # (channels, sections, 2)
+        if _sosfilt_kernel is None:
+            y, zi = signal.sosfilt(self.sos, x, axis=0, zi=np.transpose(self.zi, (1, 2, 0)))
+            self.zi = np.ascontiguousarray(np.transpose(zi, (2, 0, 1)))
+            return y
+        y = np.array(x.T, dtype=np.float64, order="C")  # (channels, n), filtered in place
+        _sosfilt_kernel(self.sos, y, self.zi)
+        return y.T
 
 
 class Decimator:

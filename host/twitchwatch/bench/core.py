@@ -1,0 +1,165 @@
+"""Bench part "core": speed and memory of the detection core, in one run on the same data.
+
+Figures (keys):
+- ``offline_x_realtime``: replay of 1 kHz 2-channel EMG + 208 Hz 3-axis accel in 60 s blocks,
+  seconds of signal per second of wall time (detector only; data generated beforehand);
+- ``live_chunk_p50_us`` / ``live_chunk_p99_us``: cost of one 20 ms step of live input (the accel
+  and EMG chunks of that 20 ms, window steps included), microseconds;
+- ``replay_24h_peak_mb``: peak resident memory of a subprocess replaying 24 h in blocks (``--quick``:
+  2 h), and ``replay_short_peak_mb`` for a tenth of that length: equal figures mean memory does not
+  grow with length;
+- ``naive_x_realtime``: a per-sample Python loop (biquad band-pass, rectify, envelope, threshold) over
+  the same EMG; ``neurokit2_x_realtime``: ``neurokit2.emg_process`` on the same EMG, each channel
+  (null when NeuroKit2 is not installed).
+
+The simulated 10 minutes used everywhere (``bench_data``) mix rest, fasciculations, walking,
+tapping and a rhythmic-jerking episode; longer replays repeat it with advancing timestamps.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from twitchwatch.model import Chunk, DeviceInfo
+
+BENCH_SCENARIO = "quiet:60,fasciculation:120,walking:120,tapping:60,rhythmic_jerking:60,fidget:60,running:60,quiet:60"
+BLOCK_S = 60.0
+
+
+def bench_data():
+    """DeviceInfo and (accel g (n, 3), emg uV (m, 2)) of 10 simulated minutes."""
+    from twitchwatch.sim import SimConfig, draw_subject, parse_scenario, simulate
+
+    rec = simulate(parse_scenario(BENCH_SCENARIO), draw_subject(7, "foot"), SimConfig(), seed=7)
+    return rec.device_info(), rec.accel_g, rec.emg_uv
+
+
+def make(info: DeviceInfo):
+    from twitchwatch.core.classify import load_classifier
+    from twitchwatch.core.detector import Detector
+    from twitchwatch.errors import ModelError
+
+    try:
+        clf = load_classifier("foot", "model")
+    except ModelError:
+        clf = load_classifier("foot", "baseline")
+    return Detector(info, clf), clf.name
+
+
+def blocks(accel, emg, fa, fe, block_s, repeats=1):
+    """Chunks of ``block_s`` seconds, interleaved, the data repeated ``repeats`` times back to back."""
+    dur = accel.shape[0] / fa
+    for r in range(repeats):
+        for t in np.arange(0.0, dur, block_s):
+            a0, a1 = int(round(t * fa)), int(round(min(t + block_s, dur) * fa))
+            e0, e1 = int(round(t * fe)), int(round(min(t + block_s, dur) * fe))
+            yield Chunk("accel", r * dur + a0 / fa, fa, accel[a0:a1])
+            yield Chunk("emg", r * dur + e0 / fe, fe, emg[e0:e1])
+
+
+def offline(info, accel, emg) -> tuple[float, str]:
+    det, name = make(info)
+    fa, fe = info.stream("accel").rate_hz, info.stream("emg").rate_hz
+    chunks = list(blocks(accel, emg, fa, fe, BLOCK_S))
+    t = time.perf_counter()
+    for c in chunks:
+        det.process(c)
+    det.finish()
+    return accel.shape[0] / fa / (time.perf_counter() - t), name
+
+
+def live(info, accel, emg, seconds: float) -> tuple[float, float]:
+    det, _ = make(info)
+    fa, fe = info.stream("accel").rate_hz, info.stream("emg").rate_hz
+    costs = []
+    steps = int(seconds / 0.02)
+    for i in range(steps):
+        a0, a1 = int(round(i * 0.02 * fa)), int(round((i + 1) * 0.02 * fa))
+        e0, e1 = i * int(0.02 * fe), (i + 1) * int(0.02 * fe)
+        ca = Chunk("accel", a0 / fa, fa, accel[a0:a1])
+        ce = Chunk("emg", e0 / fe, fe, emg[e0:e1])
+        t = time.perf_counter_ns()
+        det.process(ca)
+        det.process(ce)
+        costs.append(time.perf_counter_ns() - t)
+    us = np.array(costs) / 1000.0
+    return float(np.percentile(us, 50)), float(np.percentile(us, 99))
+
+
+def naive_loop(emg: np.ndarray, fs: float, seconds: float) -> float:
+    """Per-sample Python: biquad band-pass per channel, rectify, one-pole envelope, threshold."""
+    from scipy import signal
+
+    b, a = signal.butter(1, [20.0, 450.0], btype="bandpass", fs=fs)
+    n = int(seconds * fs)
+    x = emg[:n]
+    t = time.perf_counter()
+    for ch in range(x.shape[1]):
+        x1 = x2 = y1 = y2 = env = 0.0
+        count = 0
+        active = False
+        for v in x[:, ch].tolist():
+            y = b[0] * v + b[1] * x1 + b[2] * x2 - a[1] * y1 - a[2] * y2
+            x2, x1, y2, y1 = x1, v, y1, y
+            env += 0.05 * (abs(y) - env)
+            if env > 50.0 and not active:
+                count += 1
+            active = env > 50.0
+    return seconds / (time.perf_counter() - t)
+
+
+def neurokit(emg: np.ndarray, fs: float, seconds: float) -> float | None:
+    try:
+        import neurokit2 as nk
+    except Exception:
+        return None
+    n = int(seconds * fs)
+    t = time.perf_counter()
+    for ch in range(emg.shape[1]):
+        nk.emg_process(emg[:n, ch], sampling_rate=int(fs))
+    return seconds / (time.perf_counter() - t)
+
+
+_CHILD = """
+import json, resource, sys
+from twitchwatch.bench.core import bench_data, blocks, make
+info, accel, emg = bench_data()
+det, _ = make(info)
+fa, fe = info.stream("accel").rate_hz, info.stream("emg").rate_hz
+repeats = int(sys.argv[1])
+for c in blocks(accel, emg, fa, fe, 60.0, repeats):
+    det.process(c)
+det.finish()
+print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0))
+"""
+
+
+def replay_peak_mb(hours: float) -> float:
+    """Peak RSS (MB) of a fresh process that replays ``hours`` of the bench data in 60 s blocks."""
+    repeats = max(1, int(round(hours * 6)))  # the bench data is 10 minutes long
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(repeats)], capture_output=True, text=True, check=True)
+    return float(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def run(quick: bool = False) -> dict:
+    info, accel, emg = bench_data()
+    fe = info.stream("emg").rate_hz
+    offline_x, name = offline(info, accel, emg)
+    p50, p99 = live(info, accel, emg, 30.0 if quick else 180.0)
+    hours = 2.0 if quick else 24.0
+    return {
+        "offline_x_realtime": offline_x,
+        "live_chunk_p50_us": p50,
+        "live_chunk_p99_us": p99,
+        "replay_24h_peak_mb": replay_peak_mb(hours),
+        "replay_short_peak_mb": replay_peak_mb(hours / 10.0),
+        "replay_hours": hours,
+        "naive_x_realtime": naive_loop(emg, fe, 5.0 if quick else 20.0),
+        "neurokit2_x_realtime": neurokit(emg, fe, 10.0 if quick else 60.0),
+        "core_classifier": name,
+    }

@@ -1,0 +1,110 @@
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from twitchwatch.core.classify import BaselineClassifier
+from twitchwatch.core.detector import Detector, make_detector
+from twitchwatch.errors import ConfigError, ModelError
+from twitchwatch.model import Chunk, DetectorOutput, Fault
+
+from .signals import ACCEL_HZ, EMG_HZ, chunks, device, recording
+
+ACC, EMG, FASC, JERKS = recording(seconds=40.0)
+
+
+def replay(chunk_list, info=None):
+    det = Detector(info or device(), BaselineClassifier())
+    return DetectorOutput.concat([det.process(c) for c in chunk_list] + [det.finish()])
+
+
+WHOLE = replay(chunks(ACC, EMG, [], []))
+
+
+def test_synthetic_recording_gives_events_windows_and_a_rhythmic_alert():
+    found = np.array([e.t_s for e in WHOLE.events if e.stream == "emg" and e.kind == "twitch"])
+    hits = sum(np.min(np.abs(found - t)) <= 0.05 for t in FASC)
+    assert hits >= 0.9 * len(FASC)
+    assert len(WHOLE.windows) == 73  # windows starting 0 .. 36 s every 0.5 s
+    warnings = [a for a in WHOLE.alerts if a.level == "warning" and a.kind == "rhythmic_jerking"]
+    assert warnings and JERKS[0] <= warnings[0].t_s <= JERKS[0] + 6.0  # rule-based baseline here
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.integers(1, len(ACC) - 1), max_size=12),
+    st.lists(st.integers(1, len(EMG) - 1), max_size=12),
+    st.integers(20, 2000),
+)
+def test_any_chunking_gives_exactly_the_same_output(cuts_a, cuts_e, step):
+    # random cut points plus a regular live-like chunk size
+    cuts_e = cuts_e + list(range(step * 5, len(EMG), step * 5))
+    cuts_a = cuts_a + list(range(step, len(ACC), step))
+    out = replay(chunks(ACC, EMG, cuts_a, cuts_e))
+    assert out.events == WHOLE.events
+    assert out.windows == WHOLE.windows
+    assert out.episodes == WHOLE.episodes
+    assert out.alerts == WHOLE.alerts
+    assert out.faults == WHOLE.faults
+
+
+def test_accel_only_emg_only_and_low_rate_magnitude_streams_run():
+    acc_only = replay(chunks(ACC, None, [1000], []), device(emg_channels=0))
+    assert acc_only.windows and not [e for e in acc_only.events if e.stream == "emg"]
+    emg_only = replay(chunks(None, EMG, [], [5000]), device(accel_channels=0))
+    assert emg_only.windows and not [e for e in emg_only.events if e.stream == "accel"]
+    fs = 25.0
+    idx = (np.arange(int(40 * fs)) * ACCEL_HZ / fs).astype(int)
+    mag = np.linalg.norm(ACC[idx], axis=1)[:, None]
+    out = replay([Chunk("accel", 0.0, fs, mag)], device(accel_hz=fs, accel_channels=1, emg_channels=0))
+    assert len(out.windows) == 73
+
+
+def test_nan_flat_and_clipped_input_become_faults_not_crashes():
+    acc = ACC.copy()
+    emg = EMG.copy()
+    acc[int(5 * ACCEL_HZ) : int(6 * ACCEL_HZ)] = np.nan
+    emg[int(10 * EMG_HZ) : int(16 * EMG_HZ)] = 0.0  # flat line: lead off / signal lost
+    acc[int(25 * ACCEL_HZ) : int(35 * ACCEL_HZ) : 3, 0] = 16.0  # a third of the samples at full scale
+    emg[int(30 * EMG_HZ)] = np.inf
+    out = replay(chunks(acc, emg, [500, 4000], [7000, 22000]))
+    kinds = {(f.kind, f.stream) for f in out.faults}
+    assert {("invalid_samples", "accel"), ("signal_lost", "emg"), ("saturated", "accel"), ("invalid_samples", "emg")} <= kinds
+    assert {a.kind for a in out.alerts if a.level == "fault"} >= {"saturated", "signal_lost"}
+    assert not [w for w in out.windows if w.start_s < 6.0 and w.end_s > 5.0]  # windows holding NaN are not labelled
+
+
+def test_gaps_are_reported_and_held_over():
+    parts = chunks(ACC, EMG, [int(10 * ACCEL_HZ)], [int(10 * EMG_HZ)])
+    late = [Chunk(c.stream, c.t0_s + 1.0, c.rate_hz, c.samples) if c.t0_s >= 10.0 else c for c in parts]
+    out = replay(late)
+    gaps = [f for f in out.faults if f.kind == "gap"]
+    assert {f.stream for f in gaps} == {"accel", "emg"}
+    assert all(abs(f.start_s - 10.0) < 1e-6 and abs(f.end_s - 11.0) < 1e-6 for f in gaps)
+    assert out.windows[-1].end_s == pytest.approx(41.0)
+
+
+def test_bad_configuration_is_one_clear_error():
+    with pytest.raises(ConfigError, match="accel stream at 8 Hz"):
+        Detector(device(accel_hz=8.0), BaselineClassifier())
+    with pytest.raises(ConfigError, match="did not declare"):
+        Detector(device(emg_channels=0), BaselineClassifier()).process(Chunk("emg", 0.0, EMG_HZ, EMG[:10]))
+    det = Detector(device(), BaselineClassifier())
+    det.process(Chunk("accel", 0.0, ACCEL_HZ, ACC[:100]))
+    with pytest.raises(ConfigError, match="rate changed"):
+        det.process(Chunk("accel", 100 / ACCEL_HZ, 100.0, ACC[100:200]))
+
+
+def test_source_faults_become_fault_alerts():
+    det = Detector(device(), BaselineClassifier())
+    out = det.process_fault(Fault("lead_off", 3.0, 4.0, "emg"))
+    assert [(a.level, a.kind, a.t_s) for a in out.alerts] == [("fault", "signal_lost", 4.0)]
+
+
+def test_make_detector_refuses_a_missing_model_instead_of_falling_back(tmp_path, monkeypatch):
+    import twitchwatch.core.classify as classify
+
+    monkeypatch.setattr(classify, "MODELS_DIR", tmp_path)
+    with pytest.raises(ModelError, match="model file not found"):
+        make_detector(device(), placement="foot")
+    assert isinstance(make_detector(device(), classifier="baseline").classifier, BaselineClassifier)
