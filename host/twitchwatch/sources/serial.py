@@ -194,6 +194,7 @@ class SerialSource:
         hello_timeout_s: float = 5.0,
     ):
         self.port = port
+        self._auto = port is None
         self.reconnect = reconnect
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
@@ -275,12 +276,14 @@ class SerialSource:
         while not self._closed:
             await asyncio.sleep(delay)
             try:
-                port = self.port if self.port and os.path.exists(self.port) else None
-                if port is None and self.port is None:
+                if self._auto:  # found by VID/PID: it may come back under another name
                     port = await loop.run_in_executor(None, find_sensor_port)
-                if port is None:
+                elif os.path.exists(self.port):
+                    port = self.port
+                else:
                     raise DeviceError(f"{self.port}: not present")
                 await self._open(port, loop, queue)
+                self.port = port
                 return port
             except DeviceError:
                 delay = min(self.max_backoff_s, delay * 2)

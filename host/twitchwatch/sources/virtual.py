@@ -4,8 +4,7 @@
 firmware would send (``firmware/PROTOCOL.md``): HELLO at start, on START / SEND_HELLO and every
 60 s; ACCEL blocks of 26 samples and EMG blocks of 50 samples stamped with the device clock and
 numbered per stream; STATUS every 5 s (battery, dropped samples, electrode contact, IMU
-saturation); MARK where a scenario segment asks for one (``quiet[mark=3]:60`` presses the button
-3 s into that segment); an ACK for every COMMAND. It is pure (no I/O): :meth:`VirtualDevice.frames`
+saturation); MARK where the device was told the wearer presses the button (``marks_s``); an ACK for every COMMAND. It is pure (no I/O): :meth:`VirtualDevice.frames`
 yields ``(device_time_s, frame)`` and :func:`wire_bytes` the encoded bytes (for the BLE fake).
 
 :class:`VirtualSerialPort` plays a device over a real pseudo-terminal (``os.openpty`` +
@@ -96,6 +95,8 @@ class VirtualDevice:
     loop : play the scenario again (next seed) when it ends, forever; else the stream ends
     device_id : announced in HELLO
     t0_s : device clock at the first sample, seconds (a real device has been up a while)
+    marks_s : the wearer presses the button at these times, seconds from the start of the
+        scenario (again in every loop)
 
     Attributes
     ----------
@@ -104,13 +105,15 @@ class VirtualDevice:
     """
 
     def __init__(self, scenario="demo", seed: int = 0, config=None, loop: bool = False,
-                 device_id: str | None = None, t0_s: float = 0.0, placement: str | None = None):
+                 device_id: str | None = None, t0_s: float = 0.0, placement: str | None = None,
+                 marks_s: tuple[float, ...] = ()):
         from twitchwatch import sim
 
         self.scenario = resolve_scenario(scenario, placement)
         self.seed = int(seed)
         self.config = config or sim.SimConfig()
         self.loop = loop
+        self.marks_s = tuple(float(m) for m in marks_s)
         self.t0_us = int(round(t0_s * 1e6))
         self.placement = self.scenario.placement
         self._seq: dict[str, int] = {}
@@ -220,7 +223,7 @@ class VirtualDevice:
                                     for a in simulation.annotations)
             dropped = {k: [(f.start_s + t_offset, f.end_s + t_offset) for f in simulation.dropped if f.stream == k]
                        for k in ("accel", "emg")}
-            marks = _marks(self.scenario, t_offset)
+            marks = sorted(t_offset + m for m in self.marks_s)
             for blk in simulation.blocks(RENDER_BLOCK_S):
                 pending: list = []
                 for kind, stream, counts, block_n in (("accel", accel, blk.accel_counts, ACCEL_BLOCK),
@@ -257,16 +260,6 @@ class VirtualDevice:
             # the next play starts where the samples of this one ended, on every stream
             idx_t = max(idx[k] / s.rate_hz for k, s in (("accel", accel), ("emg", emg)) if s is not None)
             t_offset = max(t_offset, idx_t)
-
-
-def _marks(scenario, t_offset: float) -> list[float]:
-    out, t = [], t_offset
-    for seg in scenario.segments:
-        m = seg.param("mark") if hasattr(seg, "param") else None
-        if m is not None:
-            out.append(t + float(m))
-        t += seg.duration_s
-    return sorted(out)
 
 
 def wire_bytes(scenario="demo", seed: int = 0, config=None, loop: bool = False, **kw) -> Iterator[tuple[float, bytes]]:

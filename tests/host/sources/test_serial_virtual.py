@@ -162,7 +162,8 @@ def test_wire_bytes_are_reproducible_and_decode_to_the_same_frames():
 
 
 def test_marks_from_the_scenario_and_dropouts_as_lost_frames():
-    dev = VirtualDevice("quiet[mark=1.5]:3", seed=2, config=sim.SimConfig(dropouts_per_hour=3600.0, dropout_max_s=0.3))
+    dev = VirtualDevice("quiet:3", seed=2, config=sim.SimConfig(dropouts_per_hour=3600.0, dropout_max_s=0.3),
+                        marks_s=(1.5,))
     frames = list(dev.frames())
     from twitchwatch.protocol import MarkFrame, SampleBlock
 
