@@ -82,13 +82,15 @@ class Renderer:
 
         When the whole recording fits (short recordings) tiles read consecutive, non-overlapping
         stretches of it, so the noise is one continuous realisation; longer recordings read each
-        tile at a seeded random offset (a noise table; statistically independent stretches).
+        tile at a seeded random offset inside the region of its slot (a noise table: stretches
+        repeat across tiles, never across channels or axes at the same time).
         """
         key = (stream, band)
         bank = self._banks.get(key)
         if bank is None:
             need = 3 * (n_total + L) + 1
-            size = min(BANK_MAX, 1 << int(np.ceil(np.log2(max(need, 1024)))))
+            # at least 3 slot regions of 8 tiles each, so random stretches vary
+            size = max(min(BANK_MAX, 1 << int(np.ceil(np.log2(max(need, 1024))))), 24 * L)
             rng = np.random.default_rng([self.seed, 100 + stream, band + 1])
             if band < 0:
                 bank = rng.standard_normal(size)
@@ -112,7 +114,8 @@ class Renderer:
             offs = self._banks.get(key)
             if offs is None:
                 rng = np.random.default_rng([self.seed, 200 + stream, band + 1])
-                offs = rng.integers(0, len(bank) - L, size=((n_total + L - 1) // L, 3))
+                region = len(bank) // 3
+                offs = rng.integers(0, region - L, size=((n_total + L - 1) // L, 3)) + region * np.arange(3)
                 self._banks[key] = offs
             off = int(offs[k, slot])
         return bank[off : off + n]
