@@ -90,7 +90,7 @@ class Renderer:
         if bank is None:
             need = 3 * (n_total + L) + 1
             # at least 3 slot regions of 8 tiles each, so random stretches vary
-            size = max(min(BANK_MAX, 1 << int(np.ceil(np.log2(max(need, 1024))))), 24 * L)
+            size = max(min(BANK_MAX, 1 << int(np.ceil(np.log2(max(need, 1024))))), min(24 * L, 4 * BANK_MAX), 6 * L)
             rng = np.random.default_rng([self.seed, 100 + stream, band + 1])
             if band < 0:
                 bank = rng.standard_normal(size)
