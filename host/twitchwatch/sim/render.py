@@ -67,8 +67,9 @@ class Renderer:
         self.k_emg = plan.emg_channels
         self.n_accel = int(round(plan.duration_s * self.accel_rate))
         self.n_emg = int(round(plan.duration_s * self.emg_rate)) if self.k_emg else 0
-        self.tile_accel = max(16, int(round(config.tile_s * self.accel_rate)))
-        self.tile_emg = max(16, int(round(config.tile_s * self.emg_rate)))
+        # tiles no longer than the recording (a short recording is one tile)
+        self.tile_accel = max(16, min(int(round(config.tile_s * self.accel_rate)), self.n_accel))
+        self.tile_emg = max(16, min(int(round(config.tile_s * self.emg_rate)), self.n_emg))
         self._carrier_filters = self._design_carriers() if self.k_emg else None
         self._banks: dict = {}
         if self.k_emg:
