@@ -218,3 +218,27 @@ def test_demo_runs_for_the_duration_with_the_dashboard_and_stops_cleanly(tmp_pat
     assert len(sessions) == 1
     r = SessionReader(sessions[0])
     assert r.complete and r.duration_s > 2.0 and r.device_info.source == "file:" + sessions[0].name
+
+
+def test_ctrl_c_stops_a_recording_cleanly(tmp_path):
+    out_file = tmp_path / "stopped.twr"
+    env = {**os.environ, "TWITCHWATCH_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "twitchwatch", "record", "--virtual", "quiet:600", "--speed", "4",
+         "--out", str(out_file), "--no-dashboard", "--classifier", "baseline"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (out_file.exists() and (SessionReader(out_file).t_end_s or 0) >= 2.0):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err.decode()
+    assert b"Traceback" not in err and b"stopped" in err
+    r = SessionReader(out_file)
+    assert r.complete and r.problem is None and r.duration_s >= 2.0
