@@ -176,7 +176,28 @@ def device_info_for(scenario: Scenario, subject: Subject, config: SimConfig, see
 
 
 class Simulation:
-    """A planned simulation: ground truth and device info now, samples on demand."""
+    """A planned simulation: ground truth and device info now, samples on demand.
+
+    Parameters
+    ----------
+    scenario, subject, config, seed : as for :func:`simulate`
+
+    Attributes
+    ----------
+    annotations, segments, event_annotations : ground truth (see :class:`SimRecording`)
+    dropped : Fault("gap") per stream and simulated dropout
+    plan : the planned events (:class:`~twitchwatch.sim.plan.Plan`)
+
+    Methods
+    -------
+    recording() -> SimRecording (everything in memory); blocks(block_s) -> Iterator[SimBlock]
+    (bounded memory); items(block_s) -> DeviceInfo then Chunk/Fault items; device_info()
+
+    Raises
+    ------
+    ConfigError
+        if the subject was drawn for another placement than the scenario's, or the seed is < 0.
+    """
 
     def __init__(self, scenario: Scenario, subject: Subject, config: SimConfig = SimConfig(), seed: int = 0):
         self.scenario, self.subject, self.config, self.seed = scenario, subject, config, int(seed)
