@@ -573,26 +573,32 @@ class SessionReader:
 
         DeviceInfo items appear only where the device announced itself again (a reconnect).
         """
-        pending: dict[str, list] = {}  # stream -> [t0, rate, scale, seq_first, seq_last, [arrays]], n
+        # stream code -> [t0, rate, scale, seq_first, seq_last, [sample bytes], n, dtype_code, channels]
+        pending: dict[int, list] = {}
         others: list = []
+        unpack_head = _DATA_HEAD.unpack_from
+        unpack_seq_t = _SEQ_T.unpack_from
+        unpack_seq = _SEQ.unpack_from
+        index_size = _FRAME_INDEX.itemsize
+        head_size = _DATA_HEAD.size
 
-        def flush_stream(stream: str):
-            st = pending.pop(stream, None)
+        def flush_stream(code: int):
+            st = pending.pop(code, None)
             if st is None:
                 return None
-            t0, rate, scale, seq_first, seq_last, arrays, n, is_counts = st
-            counts = arrays[0] if len(arrays) == 1 else np.concatenate(arrays, axis=0)
-            if is_counts:
+            t0, rate, scale, seq_first, seq_last, parts, n, dtype_code, channels = st
+            raw = parts[0] if len(parts) == 1 else b"".join(parts)
+            counts = np.frombuffer(raw, dtype=_DTYPES[dtype_code], count=n * channels).reshape(n, channels)
+            if dtype_code == 0:
                 samples = counts * scale
-                counts.flags.writeable = False
             else:
                 samples = counts.astype(np.float64)
                 counts = None
             samples.flags.writeable = False
-            return Chunk(stream, t0, rate, samples, seq_first, seq_last, counts)
+            return Chunk(_STREAM_NAMES[code], t0, rate, samples, seq_first, seq_last, counts)
 
         def flush_all():
-            out = [c for s in list(pending) if (c := flush_stream(s)) is not None]
+            out = [c for code in list(pending) if (c := flush_stream(code)) is not None]
             out.extend(others)
             others.clear()
             return out
@@ -603,23 +609,27 @@ class SessionReader:
                 continue
             t = rec.type
             if t == _DATA:
-                stream, t0, rate, scale, seqs, arr, is_counts = self._read_data(rec)
-                st = pending.get(stream)
-                if st is not None:
-                    exp_end = st[0] + st[6] / st[1]
-                    if st[1] != rate or st[2] != scale or abs(t0 - exp_end) > 0.5 / rate or st[7] != is_counts:
-                        c = flush_stream(stream)
-                        if c is not None:
-                            yield c
-                        st = None
+                buf = rec.payload
+                code, dtype_code, channels, n_frames, n, rate, scale = unpack_head(buf, 0)
+                seq_first, t_us = unpack_seq_t(buf, head_size)
+                (seq_last,) = unpack_seq(buf, head_size + (n_frames - 1) * index_size)
+                start = head_size + n_frames * index_size
+                data = buf[start:start + n * channels * _DTYPES[dtype_code].itemsize]
+                t0 = t_us / 1e6
+                st = pending.get(code)
+                if st is not None and (st[1] != rate or st[2] != scale or st[7] != dtype_code or st[8] != channels
+                                       or abs(t0 - (st[0] + st[6] / st[1])) > 0.5 / rate):
+                    c = flush_stream(code)
+                    if c is not None:
+                        yield c
+                    st = None
                 if st is None:
-                    pending[stream] = [t0, rate, scale, seqs[0], seqs[1], [arr], arr.shape[0], is_counts]
+                    pending[code] = st = [t0, rate, scale, seq_first, seq_last, [data], n, dtype_code, channels]
                 else:
-                    st[4] = seqs[1]
-                    st[5].append(arr)
-                    st[6] += arr.shape[0]
-                st = pending[stream]
-                if st[6] / st[1] >= block_s:
+                    st[4] = seq_last
+                    st[5].append(data)
+                    st[6] += n
+                if st[6] >= block_s * st[1]:
                     yield from flush_all()
             elif t == RecordType.FAULT:
                 others.append(Fault(**json.loads(self._payload(rec))))
@@ -657,16 +667,6 @@ class SessionReader:
 
     def _payload(self, rec: _Record) -> bytes:
         return bytes(rec.payload)
-
-    def _read_data(self, rec: _Record):
-        buf = rec.payload
-        code, dtype_code, channels, n_frames, n, rate, scale = _DATA_HEAD.unpack_from(buf, 0)
-        pos = _DATA_HEAD.size
-        seq_first, t_us = _SEQ_T.unpack_from(buf, pos)
-        (seq_last,) = _SEQ.unpack_from(buf, pos + (n_frames - 1) * _FRAME_INDEX.itemsize)
-        pos += n_frames * _FRAME_INDEX.itemsize
-        arr = np.frombuffer(buf, dtype=_DTYPES[dtype_code], count=n * channels, offset=pos).reshape(n, channels)
-        return _STREAM_NAMES[code], t_us / 1e6, rate, scale, (seq_first, seq_last), arr, dtype_code == 0
 
     def frame_index(self) -> Iterator[tuple[str, np.ndarray]]:
         """(stream, structured array of seq, t_us, offset, n) per DATA record: the device frames
