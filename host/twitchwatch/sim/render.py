@@ -51,7 +51,11 @@ def _ipow(x: np.ndarray, k: int) -> np.ndarray:
 
 
 def _quantize(x: np.ndarray, scale: float) -> np.ndarray:
-    return np.clip(np.rint(x / scale), -32768, 32767).astype(np.int16)
+    """Physical units to int16 counts, rounding and clipping at full scale (in place on x)."""
+    x *= 1.0 / scale
+    np.rint(x, out=x)
+    np.clip(x, -32768, 32767, out=x)
+    return x.astype(np.int16)
 
 
 class Renderer:
@@ -350,17 +354,22 @@ class Renderer:
         w1 = min(int(ki[-1]) + 2, plan.wander.shape[0])
         kx = np.arange(w0, w1, dtype=float)
         # mains: sin(w t + phi) = sin(w t0) cos(w j) + cos(w t0) sin(w j), from tables of j
-        sn, cs, sn3, cs3 = self._mains_tab[:, :n]
         ph = 2 * np.pi * float(self.config.mains_hz) * (i0 / rate)
-        ph3 = 3 * ph
+        # hum_ch = sin(ph + 0.4 ch + w j) + 0.15 sin(3 ph + 1 + 3 w j), from the sin/cos tables of
+        # w j by angle addition: one small matrix product for all channels
+        coef = np.array(
+            [
+                [np.cos(ph + 0.4 * ch), np.sin(ph + 0.4 * ch), 0.15 * np.cos(3 * ph + 1.0), 0.15 * np.sin(3 * ph + 1.0)]
+                for ch in range(kch)
+            ]
+        ) * np.asarray(s.mains_uv[:kch])[:, None]
+        hum = coef @ self._mains_tab[:, :n]
         # slow level change of the hum (period 37 s, assumed), linear within the tile
         m0, m1 = 1.0 + 0.2 * np.sin(2 * np.pi * np.array([t[0], t[-1]]) / 37.0)
-        mod = m0 + (m1 - m0) * np.linspace(0.0, 1.0, n)
+        hum *= np.linspace(m0, m1, n)
         for ch in range(kch):
-            p1 = ph + 0.4 * ch
-            hum = np.sin(p1) * cs + np.cos(p1) * sn
-            hum += 0.15 * (np.sin(ph3 + 1.0) * cs3 + np.cos(ph3 + 1.0) * sn3)
-            x[ch] += np.interp(ki, kx, plan.wander[w0:w1, ch]) + s.mains_uv[ch] * mod * hum
+            x[ch] += np.interp(ki, kx, plan.wander[w0:w1, ch])
+            x[ch] += hum[ch]
         x = x[:kch]
         if self._contact_changes(t) or (len(plan.contact_t) and np.interp(t[0], plan.contact_t, plan.contact_v) < 1.0):
             x = x * np.interp(t, plan.contact_t, plan.contact_v)
