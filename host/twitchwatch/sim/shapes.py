@@ -58,32 +58,32 @@ def muap(u: np.ndarray, kind: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.where((u >= 0.0) & (u <= 1.0), out, 0.0)
 
 
+TEMPLATE_POINTS = 2048
+_TEMPLATE_GRID = np.linspace(0.0, 1.0, TEMPLATE_POINTS + 1)
+
+
 def fourier_template(keys_p: list[float], keys_v: list[float], harmonics: int = 6) -> np.ndarray:
-    """Smooth periodic template through (phase, value) key points: (harmonics, 2) cos/sin coefficients.
+    """Smooth periodic template through (phase, value) key points, as a table over one period.
 
     The key points are linearly interpolated on a periodic grid and low-passed to ``harmonics``
-    harmonics, so the template and its first two derivatives are continuous.
+    harmonics, so the template and its first two derivatives are continuous. Returns the template
+    at ``TEMPLATE_POINTS + 1`` phases from 0 to 1 (for :func:`eval_template`).
     """
     grid = np.arange(512) / 512.0
     kp = np.concatenate([np.asarray(keys_p) - 1.0, keys_p, np.asarray(keys_p) + 1.0])
     kv = np.concatenate([keys_v, keys_v, keys_v])
-    y = np.interp(grid, kp, kv)
-    spec = np.fft.rfft(y) / 256.0
-    coef = np.stack([spec[1 : harmonics + 1].real, -spec[1 : harmonics + 1].imag], axis=1)
-    mean = spec[0].real / 2.0
-    return np.concatenate([[[mean, 0.0]], coef])
+    spec = np.fft.rfft(np.interp(grid, kp, kv)) / 256.0
+    h = np.arange(1, harmonics + 1)[:, None]
+    ang = 2 * np.pi * h * _TEMPLATE_GRID
+    return spec[0].real / 2.0 + (spec[1 : harmonics + 1, None].real * np.cos(ang) - spec[1 : harmonics + 1, None].imag * np.sin(ang)).sum(0)
 
 
-def eval_template(coef: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Evaluate a :func:`fourier_template` at stride phases ``p`` in [0, 1] (any shape)."""
-    h = np.arange(1, coef.shape[0])[:, None]
-    grid = np.linspace(0.0, 1.0, TEMPLATE_POINTS + 1)
-    # a fine table (the template is smooth) interpolated linearly: exact to ~1e-5 of its range
-    table = coef[0, 0] + (coef[1:, :1] * np.cos(2 * np.pi * h * grid) + coef[1:, 1:] * np.sin(2 * np.pi * h * grid)).sum(0)
-    return np.interp(p, grid, table)
+def eval_template(table: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Evaluate a :func:`fourier_template` table at stride phases ``p`` in [0, 1] (any shape).
 
-
-TEMPLATE_POINTS = 2048
+    Linear interpolation in the 2049-point table is exact to ~1e-5 of the template's range.
+    """
+    return np.interp(p, _TEMPLATE_GRID, table)
 
 
 def antialias_gain(freq_hz: float | np.ndarray, rate_hz: float) -> np.ndarray | float:
