@@ -62,6 +62,7 @@ class LiveSummary:
     hooks_failed: int = 0
     detector_error: str | None = None
     undetected_chunks: int = 0
+    store_error: str | None = None
     error: str | None = None
     stopped_by: str = ""
 
@@ -238,14 +239,14 @@ class LivePipeline:
             if self.writer:
                 self.writer.write_status(item)
             if self._sid is not None:
-                self.store.add_status(self._sid, item)
+                self._store("add_status", self._sid, item)
             self.hub.publish(item)
         elif isinstance(item, Mark):
             self.summary.marks += 1
             if self.writer:
                 self.writer.write_mark(item)
             if self._sid is not None:
-                self.store.add_marks(self._sid, [item])
+                self._store("add_marks", self._sid, [item])
             self.hub.publish(item)
             self._info(f"mark (button pressed) at {format_clock(item.t_s - self._origin())}")
         elif is_connection_event(item):
@@ -257,7 +258,17 @@ class LivePipeline:
 
     @property
     def _sid(self) -> int | None:
-        return self.summary.session_id if self.store is not None else None
+        return self.summary.session_id if self.store is not None and self.summary.store_error is None else None
+
+    def _store(self, method: str, *args):
+        """A store call that cannot stop the recording: on failure, say so once and stop storing."""
+        try:
+            return getattr(self.store, method)(*args)
+        except Exception as exc:
+            self.summary.store_error = f"{type(exc).__name__}: {exc}"
+            print(f"twitchwatch: the store failed ({self.summary.store_error}); recording and detection "
+                  "continue, the dashboard history stops here", file=self.err, flush=True)
+            return None
 
     def _origin(self) -> float:
         return self.summary.t_first_s or 0.0
@@ -271,9 +282,8 @@ class LivePipeline:
                 self.writer = SessionWriter(self.recording_path, info, force=self.force)
             self.detector = self.detector_factory(info)
             if self.store is not None:
-                self.summary.session_id = self.store.create_session(
-                    info, self.source_name or info.source, time.time(),
-                    recording_path=self.recording_path)
+                self.summary.session_id = self._store(
+                    "create_session", info, self.source_name or info.source, time.time(), self.recording_path)
             self.hub.publish(info)
             self.started.set()
             return
@@ -298,7 +308,7 @@ class LivePipeline:
         s.t_first_s = chunk.t0_s if s.t_first_s is None else min(s.t_first_s, chunk.t0_s)
         s.t_last_s = chunk.t_end_s if s.t_last_s is None else max(s.t_last_s, chunk.t_end_s)
         if not self._anchored and self._sid is not None:
-            self.store.anchor_clock(self._sid, chunk.t0_s, time.time() - chunk.duration_s)
+            self._store("anchor_clock", self._sid, chunk.t0_s, time.time() - chunk.duration_s)
             self._anchored = True
         self.hub.publish(chunk)  # 2. subscribers (never blocks)
         if self._draining:
@@ -311,7 +321,7 @@ class LivePipeline:
         if self.writer:
             self.writer.write_fault(fault)
         if self._sid is not None:
-            self.store.add_faults(self._sid, [fault])
+            self._store("add_faults", self._sid, [fault])
         self.hub.publish(fault)
         self._info(f"fault: {fault.kind} {fault.stream} {format_clock(fault.start_s - self._origin())}"
                    f"-{format_clock(fault.end_s - self._origin())} {fault.detail}".rstrip())
@@ -338,7 +348,7 @@ class LivePipeline:
         if self.writer:
             self.writer.write_output(out)
         if self._sid is not None:
-            self.store.add_output(self._sid, out)
+            self._store("add_output", self._sid, out)
         self.hub.publish(out)
         for alert in out.alerts:
             s.alerts.append(alert)
@@ -393,4 +403,4 @@ class LivePipeline:
             self.writer.close({"stopped_by": s.stopped_by, "alerts": len(s.alerts), "events": s.events,
                                "detector_error": s.detector_error})
         if self._sid is not None:
-            self.store.end_session(self._sid, s.duration_s)
+            self._store("end_session", self._sid, s.duration_s)
