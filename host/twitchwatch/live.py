@@ -29,7 +29,7 @@ from twitchwatch.errors import TwitchwatchError
 from twitchwatch.hub import Hub
 from twitchwatch.model import Alert, Chunk, DetectorOutput, DeviceInfo, Fault, Mark, Status
 from twitchwatch.recording import SessionWriter, format_clock
-from twitchwatch.sources.base import is_connection_event
+from twitchwatch.sources.base import connection_event, is_connection_event
 
 #: Items waiting between the source and the detector. A block is ~20-125 ms of one stream, so
 #: 4096 items is minutes of data: enough to ride out a slow disk or a GC pause, still bounded.
@@ -285,6 +285,7 @@ class LivePipeline:
                 self.summary.session_id = self._store(
                     "create_session", info, self.source_name or info.source, time.time(), self.recording_path)
             self.hub.publish(info)
+            self.hub.publish(connection_event("connected", self.summary.device, "streaming"))
             self.started.set()
             return
         if info != self.device_info:

@@ -144,6 +144,10 @@ def test_record_virtual_records_detects_and_stores(tmp_path, capsys):
         onsets, _, texts = f.readAnnotations()
     alerts = [o for o, t in zip(onsets, texts) if t.startswith("alert ") and "rhythmic_jerking" in t]
     assert alerts and 4.0 < alerts[0] < 24.0
+    # a session can be named by its number in the store
+    csv = tmp_path / "v.csv"
+    assert run_cli(capsys, "export", str(sessions[0]["id"]), "--to", "csv", "--out", str(csv))[0] == 0
+    assert csv.read_text().splitlines()[0] == "t,ax,ay,az,emg0,emg1"
 
 
 def test_export_edf_and_csv_round_trip(tmp_path, capsys):

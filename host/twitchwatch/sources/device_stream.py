@@ -74,6 +74,7 @@ class DeviceStream:
         self._lead_off: tuple[bool, ...] = ()
         self._saturation: int | None = None
         self._unsupported_run = 0
+        self._offset_us = 0  # added to device timestamps after a device restart
 
     @property
     def counters(self) -> dict[str, int]:
@@ -106,7 +107,7 @@ class DeviceStream:
             elif isinstance(frame, StatusFrame):
                 self._on_status(frame, out)
             elif isinstance(frame, MarkFrame):
-                out.append(Mark(frame.t_us / 1e6))
+                out.append(Mark((frame.t_us + self._offset_us) / 1e6))
             elif isinstance(frame, Ack):
                 self.acks.append(frame)
             elif isinstance(frame, UnsupportedVersion):
@@ -137,18 +138,26 @@ class DeviceStream:
             self._own["before_hello"] += 1
             return
         rate = self._rate[kind]
-        t0 = block.t_first_us / 1e6
+        t0 = (block.t_first_us + self._offset_us) / 1e6
         last = self._last_seq.get(kind)
         t_end = self._t_end.get(kind)
+        if t_end is not None and t0 < t_end - GAP_TOLERANCE_PERIODS / rate:
+            # the device clock went backwards: the device restarted. Shift its clock so the session
+            # stays monotonic (the new data follows the old, the restart is a gap of unknown length)
+            latest = max(self._t_end.values())
+            self._offset_us += int(round((latest - t0) * 1e6))
+            self._own["time_resets"] += 1
+            out.append(Fault("gap", latest, latest, stream="",
+                             detail=f"device restarted (its clock went back to {block.t_first_us / 1e6:.3f} s); "
+                                    "the time it was off is unknown"))
+            t0 = (block.t_first_us + self._offset_us) / 1e6
+            self._last_seq.clear()
+            self._t_end = {k: latest for k in self._t_end}
+            last = None
         if last is not None and t_end is not None:
             missing = (block.seq - last - 1) & _U32
             late = t0 - t_end
-            if t0 < t_end - GAP_TOLERANCE_PERIODS / rate:
-                # device clock went backwards: it restarted (or data repeats); never merge the two
-                self._own["time_resets"] += 1
-                out.append(Fault("gap", t_end, t_end, stream=kind,
-                                 detail=f"device clock restarted ({t0:.3f} s after {t_end:.3f} s)"))
-            elif missing or late > GAP_TOLERANCE_PERIODS / rate:
+            if missing or late > GAP_TOLERANCE_PERIODS / rate:
                 self._own["gaps"] += 1
                 self._own["missing_frames"] += missing
                 what = f"{missing} frame(s) missing, seq {last + 1}..{(block.seq - 1) & _U32}" if missing else (
@@ -162,7 +171,7 @@ class DeviceStream:
         self._t_end[kind] = t0 + counts.shape[0] / rate
 
     def _on_status(self, st: StatusFrame, out: list) -> None:
-        t = st.t_us / 1e6
+        t = (st.t_us + self._offset_us) / 1e6
         status = Status(t, st.battery_pct, st.battery_mv, st.dropped_samples, tuple(st.lead_off),
                         st.imu_saturation_count)
         out.append(status)

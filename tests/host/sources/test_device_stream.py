@@ -99,3 +99,14 @@ def test_reset_link_keeps_sequence_state_so_a_reconnect_shows_the_gap():
     items = ds.feed(encode(emg_block(9)))
     assert [i.kind for i in items if isinstance(i, Fault)] == ["gap"]
     assert ds.counters["bytes"] > 0
+
+
+def test_a_device_restart_keeps_the_session_clock_monotonic():
+    ds = DeviceStream("d")
+    ds.feed(encode(HELLO) + b"".join(encode(emg_block(i, t0_us=100_000_000)) for i in range(3)))
+    items = ds.feed(encode(HELLO) + encode(emg_block(0)) + encode(emg_block(1)))  # rebooted: clock back at 0
+    faults = [i for i in items if isinstance(i, Fault)]
+    chunks = [i for i in items if isinstance(i, Chunk)]
+    assert len(faults) == 1 and "restarted" in faults[0].detail
+    assert chunks[0].t0_s == pytest.approx(100.15) and chunks[1].t0_s == pytest.approx(100.2)
+    assert ds.counters["time_resets"] == 1
