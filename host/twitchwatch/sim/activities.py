@@ -69,6 +69,14 @@ POSTURE_ANGLES: dict[str, tuple[float, float]] = {
 }
 G = 9.81  # m/s^2 per g
 
+#: RMS of the slow postural micro-movement (sway, breathing, pulse) per posture, rad. Assumed:
+#: a still sensor on a living limb is never perfectly still; standing sways most, off the body is 0.
+SWAY_RAD: dict[str, float] = {
+    "standing": 0.008, "sitting": 0.003, "sitting_crossed": 0.006, "lying": 0.0015, "lying_side": 0.0015,
+    "prone": 0.0015, "table": 0.0, "arm_hanging": 0.006, "arm_bent": 0.006, "lap": 0.004, "desk": 0.003,
+    "hand_at_mouth": 0.008, "above_head": 0.01, "sink": 0.006,
+}
+
 
 def posture_vector(pitch: float, roll: float) -> np.ndarray:
     """Gravity reading (g) of a sensor rotated by pitch about y then roll about x."""
@@ -107,6 +115,8 @@ def _posture(ctx: Ctx, seg: Segment, t0: float, t1: float, rng: np.random.Genera
     ctx.plan.posture_t.append(t0 + trans)
     ctx.plan.posture_v.append(v)
     ctx.posture_now = v
+    ctx.plan.sway_amp_t.append(t0)
+    ctx.plan.sway_amp_v.append(SWAY_RAD[name])
     return name
 
 

@@ -56,6 +56,14 @@ def build_plan(scenario: Scenario, subject: Subject, config: SimConfig, seed: in
     walk -= np.cumsum(walk, axis=0) / np.arange(1, n_knots + 1)[:, None]  # remove slow drift
     walk = walk / max(1.0, float(np.std(walk[: min(n_knots, 600)]))) * subject.wander_uv
     plan.wander = walk
+    # postural micro-movement: smoothed white knots scaled by the posture of each segment
+    rng_sway = np.random.default_rng([int(seed), 4])
+    n_sway = int(np.ceil(plan.duration_s / plan.sway_step_s)) + 3
+    raw = rng_sway.normal(0.0, 1.0, (n_sway + 2, 2))
+    raw = (0.25 * raw[:-2] + 0.5 * raw[1:-1] + 0.25 * raw[2:]) / np.sqrt(0.375)
+    knot_t = np.arange(n_sway) * plan.sway_step_s
+    seg = np.clip(np.searchsorted(plan.sway_amp_t, knot_t, side="right") - 1, 0, len(plan.sway_amp_v) - 1)
+    plan.sway = raw * np.asarray(plan.sway_amp_v)[seg][:, None]
     if config.dropouts_per_hour > 0:
         n = rng.poisson(config.dropouts_per_hour * plan.duration_s / 3600.0)
         starts = np.sort(rng.uniform(0.0, plan.duration_s, n))

@@ -128,6 +128,10 @@ class Plan:
     gaits: list[Gait] = field(default_factory=list)
     wander_step_s: float = 0.5
     wander: np.ndarray | None = None  # (knots, 2) uV
+    sway_step_s: float = 0.25
+    sway: np.ndarray | None = None  # (knots, 2) pitch and roll micro-movement, rad
+    sway_amp_t: list = field(default_factory=list)  # segment starts, s
+    sway_amp_v: list = field(default_factory=list)  # sway RMS from there on, rad
     annotations: list[Annotation] = field(default_factory=list)  # event-level ground truth
     segments: list[Annotation] = field(default_factory=list)  # one per scenario segment
     dropped: list[Fault] = field(default_factory=list)

@@ -149,7 +149,13 @@ class Renderer:
         """Pitch and roll (rad) at times te (absolute sample indices from i0e)."""
         rate = self.accel_rate
         n = len(te)
-        ang = np.zeros((2, n))
+        # postural micro-movement: cosine interpolation between knots (C1, so no spikes in the
+        # second derivative that becomes tangential acceleration)
+        sw = self.plan.sway
+        ki = te / self.plan.sway_step_s
+        i = np.minimum(ki.astype(np.int64), len(sw) - 2)
+        w = 0.5 * (1.0 - np.cos(np.pi * (ki - i)))
+        ang = (sw[i] + (sw[i + 1] - sw[i]) * w[:, None]).T.copy()
         sel = self.plan.angles.select(te[0], te[-1])
         if sel:
             ev, j = self._events(sel, rate, i0e, n, sel["dur"])
