@@ -36,6 +36,13 @@ Modelling choices and sources (numbers from ``shared/PHYSIOLOGY.md`` unless said
 - PLM: quasi-periodic (interval CV 0.25, 5-90 s), each a slow dorsiflexion of 0.5-10 s (median
   ~2 s) with sustained TA EMG (AASM scores PLMs on TA).
 - Cramp: gastrocnemius EMG at 30-70% of maximum for the whole segment, held plantarflexion.
+- Wrist activities (brushing 3.5-5 Hz scrubbing of 0.4-1.2 g with pauses; combing strokes every
+  0.8-2 s; typing as Poisson keystroke taps; eating as hand-to-mouth every 8-25 s with cutting
+  bouts; dish washing as irregular 2-5 Hz scrubbing bouts): all assumed, chosen because
+  ``PHYSIOLOGY.md`` lists them as the classic false-alarm triggers of wrist detectors; they
+  were deliberately not fitted to the real recordings used for evaluation.
+- Postural micro-movement (``SWAY_RAD``): a worn sensor is never perfectly still (assumed
+  0.0015-0.01 rad RMS by posture, 0 off the body).
 """
 
 from __future__ import annotations
@@ -250,7 +257,7 @@ def plan_jerking(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
     n = len(on_u)
     if n == 0:
         return
-    # abrupt end: shift so the last burst ends just before the segment does
+    # bursts run at full strength to the last one that fits in the segment: an abrupt end
     amp = amp_scale * (0.25 + 0.75 * (1.0 - np.exp(-on_u / build))) * np.exp(rng.normal(0, 0.15, n))
     gen = float(seg.param("generalized", 0.0))
     spread = np.zeros(n)
