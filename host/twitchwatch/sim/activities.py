@@ -403,6 +403,7 @@ def plan_plm(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
     ctx.plan.angles.add(on + 0.05, dur, amp=rng.uniform(-0.1, 0.1, n), rise=0.3, axis=1)
     ctx.plan.env.add(on, dur, a0=rng.uniform(0.15, 0.4, n) * mx[0], a1=rng.uniform(0.0, 0.08, n) * mx[1], band=0, rise=0.2)
     _motion_artifact(ctx, on, np.full(n, 0.3), rng)
+    ctx.plan.annotations += [Annotation(float(a), float(d), "plm_movement") for a, d in zip(on, dur)]
 
 
 def plan_cramp(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
@@ -439,6 +440,7 @@ def plan_fidget(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
     a = rng.uniform(0.05, 0.3, n)
     ctx.plan.env.add(on, dur, a0=np.where(ch0, a, 0.1 * a) * mx[0], a1=np.where(ch0, 0.1 * a, a) * mx[1], band=0, rise=0.3)
     _motion_artifact(ctx, on, np.abs(amp) + 0.1, rng)
+    ctx.plan.annotations += [Annotation(float(a), float(d), "movement") for a, d in zip(on, dur)]
 
 
 def plan_not_worn(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:

@@ -21,7 +21,8 @@ Choices worth stating:
   are rest with only a low background rate (see :mod:`twitchwatch.sim.subject`).
 - Event annotations: ``fasciculation`` -> ``fasciculation``; ``jerk``, ``tonic_phase`` and
   ``generalized_phase`` -> ``rhythmic_jerking``; ``electrode_pop`` -> ``quiet`` (an artifact);
-  ``tap`` (one voluntary foot tap, from TA burst onset to forefoot impact) -> ``voluntary_movement``.
+  ``tap`` (one voluntary foot tap, from TA burst onset to forefoot impact), ``plm_movement`` (one
+  periodic limb movement) and ``movement`` (one fidget) -> ``voluntary_movement``.
 """
 
 from __future__ import annotations
@@ -78,6 +79,16 @@ EVENT_LABELS: dict[str, str] = {
     "generalized_phase": "rhythmic_jerking",
     "electrode_pop": "quiet",
     "tap": "voluntary_movement",
+    "plm_movement": "voluntary_movement",
+    "movement": "voluntary_movement",
+}
+
+#: Activities made of separate movements with rest in between: windows of theirs that overlap
+#: none of these events are rest windows in :func:`twitchwatch.sim.truth.window_labels`.
+SPARSE_ACTIVITIES: dict[str, tuple[str, ...]] = {
+    "plm": ("plm_movement",),
+    "tapping": ("tap",),
+    "fidget": ("movement",),
 }
 
 #: Parameters every activity accepts: ``posture`` (see below) and the fasciculation rate

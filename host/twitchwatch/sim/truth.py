@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from twitchwatch.model import Annotation
-from twitchwatch.sim.scenario import window_label_for
+from twitchwatch.sim.scenario import SPARSE_ACTIVITIES, window_label_for
 
 
 def window_labels(
@@ -20,10 +20,12 @@ def window_labels(
     """The true label of each window [start, start + window_s).
 
     Rules: the activity segment overlapping the window most decides (via
-    :func:`~twitchwatch.sim.scenario.window_label_for`); a window of a resting activity (label
-    ``quiet`` or ``fasciculation``) is ``fasciculation`` when at least ``min_fasciculations``
-    fasciculation events start inside it, else ``quiet`` (an activity called "fasciculation" at
-    2/min mostly looks quiet in a 5 s window, and a quiet segment with a background twitch does not).
+    :func:`~twitchwatch.sim.scenario.window_label_for`); a window of an activity made of separate
+    movements (``SPARSE_ACTIVITIES``: PLMs, tapping bouts, fidgeting) that overlaps none of its
+    movement events is a rest window; a rest window (label ``quiet`` or ``fasciculation``) is
+    ``fasciculation`` when at least ``min_fasciculations`` fasciculation events start inside it,
+    else ``quiet`` (an activity called "fasciculation" at 2/min mostly looks quiet in a 5 s window,
+    and a quiet segment with a background twitch does not).
 
     Parameters
     ----------
@@ -45,7 +47,22 @@ def window_labels(
     j = np.minimum(i + 1, len(segments) - 1)
     ov_i = np.minimum(ends, seg_end[i]) - np.maximum(starts, seg_on[i])
     ov_j = np.where(j > i, np.minimum(ends, seg_end[j]) - np.maximum(starts, seg_on[j]), -np.inf)
-    labels = np.where(ov_j > ov_i, seg_label[j], seg_label[i]).astype("<U20")
+    major = np.where(ov_j > ov_i, j, i)
+    labels = seg_label[major].astype("<U20")
+    seg_activity = np.array([s.label for s in segments])
+    for activity, event_labels in SPARSE_ACTIVITIES.items():
+        in_act = seg_activity[major] == activity
+        if not in_act.any():
+            continue
+        ev = sorted((e.onset_s, e.onset_s + e.duration_s) for e in events if e.label in event_labels)
+        if ev:
+            on = np.array([e[0] for e in ev])
+            end_max = np.maximum.accumulate([e[1] for e in ev])
+            k = np.searchsorted(on, ends, side="left")  # events starting before the window ends
+            moving = (k > 0) & (end_max[np.maximum(k - 1, 0)] > starts)
+        else:
+            moving = np.zeros(len(starts), bool)
+        labels[in_act & ~moving] = "quiet"
     fasc = np.sort([e.onset_s for e in events if e.label == "fasciculation"])
     n_fasc = np.searchsorted(fasc, ends, side="left") - np.searchsorted(fasc, starts, side="left")
     resting = (labels == "quiet") | (labels == "fasciculation")

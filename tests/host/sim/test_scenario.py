@@ -83,6 +83,18 @@ def test_window_labels_follow_segments_and_fasciculation_events():
     from twitchwatch.sim import window_labels
 
     segments = [Annotation(0.0, 10.0, "fasciculation"), Annotation(10.0, 10.0, "rhythmic_jerking"), Annotation(20.0, 10.0, "tapping")]
-    events = [Annotation(1.0, 0.01, "fasciculation"), Annotation(12.0, 0.3, "jerk")]
+    events = [Annotation(1.0, 0.01, "fasciculation"), Annotation(12.0, 0.3, "jerk"), Annotation(21.0, 0.2, "tap"), Annotation(26.0, 0.2, "tap")]
     labels = window_labels(segments, events, np.array([0.0, 4.0, 8.5, 9.0, 15.0, 18.5, 25.0]), 4.0)
     assert list(labels) == ["fasciculation", "quiet", "rhythmic_jerking", "rhythmic_jerking", "rhythmic_jerking", "voluntary_movement", "voluntary_movement"]
+
+
+def test_windows_between_separate_movements_are_rest():
+    import numpy as np
+
+    from twitchwatch.model import Annotation
+    from twitchwatch.sim import window_labels
+
+    segments = [Annotation(0.0, 100.0, "plm")]
+    events = [Annotation(10.0, 2.0, "plm_movement"), Annotation(40.0, 3.0, "plm_movement"), Annotation(70.5, 0.01, "fasciculation")]
+    labels = window_labels(segments, events, np.array([0.0, 8.0, 11.5, 20.0, 38.0, 42.5, 70.0]), 5.0)
+    assert list(labels) == ["quiet", "voluntary_movement", "voluntary_movement", "quiet", "voluntary_movement", "voluntary_movement", "fasciculation"]
