@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import select
 import tempfile
 import threading
@@ -69,19 +70,68 @@ def resolve_scenario(spec, placement: str | None = None):
     ------
     ConfigError : unknown name / unparsable text (the simulator's message).
     """
+    return resolve_scenario_and_marks(spec, placement)[0]
+
+
+_MARK_RE = re.compile(r"(?:^|;)\s*mark\s*=\s*([0-9]*\.?[0-9]+)\s*(?=;|$)")
+
+
+def resolve_scenario_and_marks(spec, placement: str | None = None) -> tuple[object, tuple[float, ...]]:
+    """(Scenario, button presses in seconds from its start). A scenario text may ask for a press
+    with a ``mark=S`` segment parameter: ``"quiet[mark=3]:60,walking:60"`` presses the button 3 s
+    into the first segment (the virtual device's own parameter; the simulator never sees it)."""
     from twitchwatch import sim
 
     if not isinstance(spec, str):
-        return spec
+        return spec, ()
     if spec in sim.SCENARIOS:
         sc = sim.SCENARIOS[spec]
         if placement and placement != sc.placement:
             sc = dataclasses.replace(sc, placement=placement)
-        return sc
+        return sc, ()
     if ":" not in spec:
         raise ConfigError(f"virtual device: unknown scenario {spec!r} "
                           f"(known: {', '.join(sorted(sim.SCENARIOS))}, or a text like 'quiet:60,walking:2m')")
-    return sim.parse_scenario(spec, placement=placement or "foot", name="custom")
+    marks_in_segment: dict[int, list[float]] = {}
+    if "mark" in spec:
+        if "(" in spec:
+            raise ConfigError(f"virtual device: scenario {spec!r}: mark= is not supported inside repeated blocks")
+        parts = _split_top_level(spec)
+        for i, part in enumerate(parts):
+            m = re.search(r"\[([^\]]*)\]", part)
+            if not m:
+                continue
+            params = m.group(1)
+            found = [float(x) for x in _MARK_RE.findall(params)]
+            if not found:
+                continue
+            marks_in_segment[i] = found
+            rest = ";".join(p for p in params.split(";") if not p.strip().startswith("mark"))
+            parts[i] = part[:m.start()] + (f"[{rest}]" if rest.strip() else "") + part[m.end():]
+        spec = ",".join(parts)
+    sc = sim.parse_scenario(spec, placement=placement or "foot", name="custom")
+    marks: list[float] = []
+    t = 0.0
+    for i, seg in enumerate(sc.segments):
+        marks.extend(t + m for m in marks_in_segment.get(i, ()))
+        t += seg.duration_s
+    return sc, tuple(sorted(marks))
+
+
+def _split_top_level(text: str) -> list[str]:
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    return parts
 
 
 class VirtualDevice:
@@ -96,7 +146,7 @@ class VirtualDevice:
     device_id : announced in HELLO
     t0_s : device clock at the first sample, seconds (a real device has been up a while)
     marks_s : the wearer presses the button at these times, seconds from the start of the
-        scenario (again in every loop)
+        scenario (again in every loop); a scenario text can also say ``quiet[mark=3]:60``
 
     Attributes
     ----------
@@ -109,11 +159,11 @@ class VirtualDevice:
                  marks_s: tuple[float, ...] = ()):
         from twitchwatch import sim
 
-        self.scenario = resolve_scenario(scenario, placement)
+        self.scenario, text_marks = resolve_scenario_and_marks(scenario, placement)
         self.seed = int(seed)
         self.config = config or sim.SimConfig()
         self.loop = loop
-        self.marks_s = tuple(float(m) for m in marks_s)
+        self.marks_s = tuple(sorted(float(m) for m in (*marks_s, *text_marks)))
         self.t0_us = int(round(t0_s * 1e6))
         self.placement = self.scenario.placement
         self._seq: dict[str, int] = {}

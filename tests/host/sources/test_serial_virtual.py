@@ -162,13 +162,13 @@ def test_wire_bytes_are_reproducible_and_decode_to_the_same_frames():
 
 
 def test_marks_from_the_scenario_and_dropouts_as_lost_frames():
-    dev = VirtualDevice("quiet:3", seed=2, config=sim.SimConfig(dropouts_per_hour=3600.0, dropout_max_s=0.3),
-                        marks_s=(1.5,))
+    dev = VirtualDevice("quiet:1,quiet[posture=standing;mark=0.5]:2", seed=2, marks_s=(0.2,),
+                        config=sim.SimConfig(dropouts_per_hour=3600.0, dropout_max_s=0.3))
     frames = list(dev.frames())
     from twitchwatch.protocol import MarkFrame, SampleBlock
 
     marks = [f for _, f in frames if isinstance(f, MarkFrame)]
-    assert [m.t_us for m in marks] == [1_500_000]
+    assert [m.t_us for m in marks] == [200_000, 1_500_000]
     seqs = [f.seq for _, f in frames if isinstance(f, SampleBlock) and f.kind == "emg"]
     assert seqs == sorted(seqs) and len(seqs) < seqs[-1] + 1  # holes where the link dropped
     assert dev.dropped_samples > 0
