@@ -111,7 +111,8 @@ class SimRecording:
     accel_counts : int16 (n, 3); g = counts * accel_scale_g
     emg_counts : int16 (m, k) with k = 1 or 2 (0 = tibialis anterior, 1 = gastrocnemius), or None
     annotations : segments (label = activity name, see ``scenario.ACTIVITIES``) and events
-        ("fasciculation", "jerk", "tonic_phase", "generalized_phase", "electrode_pop", "tap"), by onset.
+        ("fasciculation", "jerk", "tonic_phase", "generalized_phase", "electrode_pop", "tap",
+        "plm_movement", "movement"; see ``scenario.EVENT_LABELS``), by onset.
         The activity "fasciculation" and the event "fasciculation" share a label: use
         :attr:`segments` and :meth:`events` to tell them apart.
     segments : the activity segments alone, in order
