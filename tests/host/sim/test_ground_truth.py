@@ -230,3 +230,13 @@ def test_an_end_frequency_above_the_start_is_clamped_so_jerking_never_speeds_up(
     rec = simulate(parse_scenario("rhythmic_jerking[f_start_hz=1.0;f_end_hz=1.4]:30"), draw_subject(2), CFG, seed=0)
     iv = np.diff([a.onset_s for a in rec.events("jerk")])
     assert 0.8 < np.median(iv) < 1.25
+
+
+@pytest.mark.parametrize("mains_hz", [50.0, 60.0])
+def test_mains_hum_sits_at_the_configured_frequency(mains_hz):
+    subject = next(draw_subject(s) for s in range(100) if draw_subject(s).electrode_quality < 0.5)
+    rec = simulate(parse_scenario("quiet:20"), subject, SimConfig(mains_hz=mains_hz), seed=0)
+    f, p = signal.welch(rec.emg_uv[:, 0], fs=rec.emg_rate_hz, nperseg=4000)
+    band = (f > 30) & (f < 200)
+    assert abs(f[band][np.argmax(p[band])] - mains_hz) <= 0.5
+    assert p[np.argmin(np.abs(f - 3 * mains_hz))] > 5 * np.median(p[band])  # 3rd harmonic
