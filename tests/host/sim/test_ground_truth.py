@@ -240,3 +240,13 @@ def test_mains_hum_sits_at_the_configured_frequency(mains_hz):
     band = (f > 30) & (f < 200)
     assert abs(f[band][np.argmax(p[band])] - mains_hz) <= 0.5
     assert p[np.argmin(np.abs(f - 3 * mains_hz))] > 5 * np.median(p[band])  # 3rd harmonic
+
+
+def test_annotated_electrode_pops_are_baseline_jumps_in_the_emg():
+    subject = max((draw_subject(s) for s in range(60)), key=lambda s: s.pops_per_h)
+    rec = simulate(parse_scenario("quiet:20m"), subject, CFG, seed=3)
+    pops = rec.events("electrode_pop")
+    assert len(pops) >= 1
+    fe = rec.emg_rate_hz
+    jump = [np.abs(rec.emg_uv[int(p.onset_s * fe) + 1 : int(p.onset_s * fe) + 5]).max(axis=0).max() for p in pops]
+    assert np.median(jump) > 10 * rec.emg_uv[: int(5 * fe)].std()
