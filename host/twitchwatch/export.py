@@ -350,4 +350,10 @@ def export_session(session: str | os.PathLike, to: str, out: str | os.PathLike |
         raise ConfigError(f"--to {to}: use edf or csv")
     out = Path(out) if out is not None else Path(session).with_suffix("." + to)
     fn = export_edf if to == "edf" else export_csv
-    return fn(session, out, force=force, progress=progress)
+    try:
+        return fn(session, out, force=force, progress=progress)
+    except OSError as exc:
+        part = out.with_name(out.name + ".part")
+        if part.exists():
+            part.unlink()
+        raise FileFormatError(f"{out}: cannot write: {exc.strerror or exc}") from None

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from twitchwatch.errors import TwitchwatchError
+from twitchwatch.errors import FileFormatError, TwitchwatchError
 from twitchwatch.hub import Hub
 from twitchwatch.model import Alert, Chunk, DetectorOutput, DeviceInfo, Fault, Mark, Status
 from twitchwatch.recording import SessionWriter, format_clock
@@ -278,7 +278,11 @@ class LivePipeline:
             self.device_info = info
             self.summary.device = self.source_name or info.source or info.device_id
             if self.recording_path is not None:
-                self.recording_path.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    self.recording_path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise FileFormatError(f"{self.recording_path}: cannot create its folder: "
+                                          f"{exc.strerror or exc}") from None
                 self.writer = SessionWriter(self.recording_path, info, force=self.force)
             self.detector = self.detector_factory(info)
             if self.store is not None:

@@ -333,10 +333,12 @@ class SessionWriter:
             "closed_at_unix": time.time(),
             **(summary or {}),
         }
-        self._write_json(RecordType.END, end)
-        self.sync()
-        os.close(self._fd)
-        self._fd = None
+        try:
+            self._write_json(RecordType.END, end)
+            self.sync()
+        finally:
+            os.close(self._fd)
+            self._fd = None
 
     @property
     def closed(self) -> bool:
@@ -375,9 +377,13 @@ class SessionWriter:
 
     def _os_write(self, data: bytes) -> None:
         view = memoryview(data)
-        while view:
-            n = os.write(self._fd, view)
-            view = view[n:]
+        try:
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+        except OSError as exc:
+            raise FileFormatError(f"{self.path}: cannot write the session file: {exc.strerror or exc} "
+                                  f"(everything before byte {self.bytes_written} is saved)") from None
         self.bytes_written += len(data)
 
 
