@@ -404,8 +404,11 @@ class LivePipeline:
         self._output(self._call_detector("finish"))
         self._write_truth()
         s = self.summary
-        if self.writer is not None:
-            self.writer.close({"stopped_by": s.stopped_by, "alerts": len(s.alerts), "events": s.events,
-                               "detector_error": s.detector_error})
+        if self.writer is not None and not self.writer.closed:
+            try:
+                self.writer.close({"stopped_by": s.stopped_by, "alerts": len(s.alerts), "events": s.events,
+                                   "detector_error": s.detector_error})
+            except TwitchwatchError as exc:  # already failing (disk full): say it, end the rest cleanly
+                self._info(str(exc))
         if self._sid is not None:
             self._store("end_session", self._sid, s.duration_s)
