@@ -233,7 +233,7 @@ class Renderer:
         # tangential and centripetal acceleration of the sensor on its lever, g
         lin[2] += s.lever_m * ddth / G
         lin[0] -= s.lever_m * dth * dth / G
-        sel = plan.lin.select(t[0], t[-1])
+        sel = plan.lin.select(t[0], t[-1], pad_s=3.0 / rate)
         if sel:
             dur = np.maximum(sel["dur"], 3.0 / rate)
             ev, j = self._events(sel, rate, i0, n, dur)
@@ -332,7 +332,7 @@ class Renderer:
             if kch == 2:
                 c = s.crosstalk
                 x = np.stack([x[0] + c * x[1], x[1] + c * x[0]])
-        sel = plan.muaps.select(t[0], t[-1])
+        sel = plan.muaps.select(t[0], t[-1], pad_s=4.0 / rate)
         if sel:
             dur = np.maximum(sel["dur"], 4.0 / rate)
             ev, j = self._events(sel, rate, i0, n, dur)
