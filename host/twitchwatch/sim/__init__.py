@@ -6,6 +6,11 @@ Quick use::
     rec = simulate(SCENARIOS["demo"], draw_subject(1, "foot"), SimConfig(), seed=7)
     rec.accel_counts, rec.emg_counts, rec.annotations, rec.device_info()
 
+``simulate_blocks(...)`` yields the same samples in blocks with bounded memory; ``Simulation``
+plans once and offers ground truth, ``blocks()``, ``items()`` (a live source's items) and
+``recording()``; ``window_labels`` gives the true label of analysis windows. README.md in this
+folder summarises what is modelled and its limits.
+
 See :mod:`twitchwatch.sim.scenario` (activities, scenario text, window labels),
 :mod:`twitchwatch.sim.subject` (subject variability), :mod:`twitchwatch.sim.activities`
 (modelling choices and sources) and :mod:`twitchwatch.sim.render` (how samples are made).
