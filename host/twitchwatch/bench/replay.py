@@ -25,7 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 
 #: Simulated content tiled into the long file (10 min of mixed daily activity).
 TILE_SCENARIO = "quiet:120,walking:120,fasciculation:120,tremor[kind=rest]:60,quiet[posture=lying]:180"

@@ -31,7 +31,7 @@ from typing import Iterator
 import numpy as np
 
 from twitchwatch.errors import ConfigError
-from twitchwatch.model import Annotation, DeviceInfo, StreamInfo
+from twitchwatch.model import Annotation, StreamInfo
 from twitchwatch.protocol import (
     PROTOCOL_VERSION,
     Ack,
