@@ -246,3 +246,12 @@ def test_ctrl_c_stops_a_recording_cleanly(tmp_path):
     assert b"Traceback" not in err and b"stopped" in err
     r = SessionReader(out_file)
     assert r.complete and r.problem is None and r.duration_s >= 2.0
+
+
+def test_devices_lists_serial_ports_and_says_what_it_found_over_ble(capsys):
+    code, out, err = run_cli(capsys, "devices", "--ble-timeout", "0.5")
+    assert code == 0
+    assert out.startswith("Serial ports:") and "2886:8045" in out  # how the sensor is recognised
+    ble = out.split("BLE sensors:", 1)[1].strip()
+    assert ble  # a device, "(none found ...)", or one line saying why BLE is unavailable
+    assert "Traceback" not in out + err
