@@ -189,10 +189,13 @@ class LivePipeline:
             # drain what was already read: it was sent by the device, so it is recorded (and
             # stored), but not run through the detector, so a stop is prompt even with a backlog
             self._draining = True
-            while not queue.empty():
-                kind, item = queue.get_nowait()
-                if kind == "item":
-                    self._process(item)
+            try:
+                while not queue.empty():
+                    kind, item = queue.get_nowait()
+                    if kind == "item":
+                        self._process(item)
+            except TwitchwatchError as exc:  # the recorder itself failed (disk full): still end cleanly
+                self._info(str(exc))
             if self.summary.undetected_chunks:
                 self._info(f"stopped with a backlog: {self.summary.undetected_chunks} chunk(s) recorded "
                            "but not analysed (replay the recording to analyse them)")
