@@ -404,8 +404,11 @@ class LivePipeline:
     # ---- end --------------------------------------------------------------------------------
 
     def _finish(self) -> None:
-        self._output(self._call_detector("finish"))
-        self._write_truth()
+        try:
+            self._output(self._call_detector("finish"))
+            self._write_truth()
+        except TwitchwatchError as exc:  # the recorder failed (disk full): end the rest cleanly
+            self._info(str(exc))
         s = self.summary
         if self.writer is not None and not self.writer.closed:
             try:
