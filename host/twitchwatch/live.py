@@ -62,6 +62,7 @@ class LiveSummary:
     hooks_failed: int = 0
     detector_error: str | None = None
     undetected_chunks: int = 0
+    subscriber_drops: dict = field(default_factory=dict)  # subscriber name -> items it lost (its own backlog)
     store_error: str | None = None
     error: str | None = None
     stopped_by: str = ""
@@ -201,6 +202,8 @@ class LivePipeline:
                            "but not analysed (replay the recording to analyse them)")
             self._finish()
             await self._wait_hooks()
+            self.summary.subscriber_drops = {sub.name or f"subscriber {i}": sub.dropped
+                                             for i, sub in enumerate(self.hub.subscribers) if sub.dropped}
             self.hub.close()
         if error is not None:
             raise error

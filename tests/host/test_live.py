@@ -108,6 +108,7 @@ async def test_a_slow_subscriber_never_holds_back_the_detector(tmp_path):
     assert summary.chunks == n_chunks
     published = stuck.dropped + len(stuck)
     assert published == live.delivered + len(live) and stuck.dropped == published - 1
+    assert summary.subscriber_drops == {"stuck": stuck.dropped}
 
 
 async def test_on_alert_runs_the_command_with_json_without_blocking(tmp_path):

@@ -207,6 +207,10 @@ def _print_summary(s) -> None:
           f"{s.faults} source faults, {s.reconnects} reconnects"
           + (f"; session #{s.session_id}" if s.session_id is not None else "")
           + (f"; recording {s.recording_path}" if s.recording_path else ""), file=sys.stderr)
+    if s.subscriber_drops:
+        lost = ", ".join(f"{name}: {n}" for name, n in s.subscriber_drops.items())
+        print(f"twitchwatch: slow subscribers lost their own oldest items ({lost}); detection lost none",
+              file=sys.stderr)
     if s.detector_error:
         print(f"twitchwatch: error: the detector failed ({s.detector_error}); the recording is complete",
               file=sys.stderr)
