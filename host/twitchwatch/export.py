@@ -2,12 +2,14 @@
 
 EDF+ (``EDF+C``)
     One signal per channel (accel x/y/z in g, EMG channels in uV) holding the device's int16
-    counts unchanged (digital range -32768..32767 mapped to +-32768 x scale, so physical = counts
-    x scale: lossless), 1 s data records (or the shortest record holding a whole number of samples
+    counts unchanged (digital range -32768..32767 mapped to -32768 x scale..32767 x scale, so
+    physical = counts x scale; the counts are lossless), 1 s data records (or the shortest record holding a whole number of samples
     of every stream), and an ``EDF Annotations`` signal with the detector's events, episodes and
     alerts, the recording's ground truth, button marks and faults. EDF+C has no holes: samples
-    missing in a gap are written as 0 and the gap is annotated ("gap"). Readable by pyedflib,
-    edfio, MNE and EDFbrowser.
+    missing in a gap are written as 0 and the gap is annotated ("gap"). Checked by reading it back
+    with pyedflib and edfio (tests); it is plain EDF+C, the variant MNE and EDFbrowser read (not
+    tested here: neither is installed). Header numbers have 8 characters, so physical values
+    match counts x scale to about 7 significant digits.
 
 CSV
     Header ``t,ax,ay,az,emg0,emg1`` (only the columns the session has): ``t`` in seconds from the
