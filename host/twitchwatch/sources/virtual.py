@@ -512,3 +512,37 @@ class VirtualSerialPort:
             except OSError:
                 return False
         return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m twitchwatch.sources.virtual [SCENARIO] [--speed X] [--seed N] [--loop]``:
+    serve the virtual device on a pty and print its path (record from it with
+    ``twitchwatch record --serial PATH``); Ctrl-C to stop."""
+    import argparse
+    import signal
+    import sys
+
+    p = argparse.ArgumentParser(prog="python -m twitchwatch.sources.virtual", description=main.__doc__)
+    p.add_argument("scenario", nargs="?", default="demo")
+    p.add_argument("--speed", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--loop", action="store_true", help="play the scenario again and again")
+    args = p.parse_args(argv)
+    try:
+        port = VirtualSerialPort(VirtualDevice(args.scenario, seed=args.seed, loop=args.loop), speed=args.speed).start()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(port.path, flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: port.finished.set())
+    try:
+        port.finished.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        port.stop()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
