@@ -61,7 +61,7 @@ def add_arguments(p) -> None:
 
 def random_scenario(rng: np.random.Generator, placement: str, minutes: float):
     """A random sequence of activities of about ``minutes`` minutes."""
-    from twitchwatch.sim import Scenario, parse_scenario
+    from twitchwatch.sim import parse_scenario
 
     pool = FOOT_ACTIVITIES if placement == "foot" else WRIST_ACTIVITIES
     names = list(pool)
@@ -83,8 +83,7 @@ def random_scenario(rng: np.random.Generator, placement: str, minutes: float):
             params = [f"kind={TREMOR_KINDS[int(rng.integers(3))]}"]
         parts.append(f"{act}[{';'.join(params)}]:{dur:.0f}" if params else f"{act}:{dur:.0f}")
         total += dur
-    sc = parse_scenario(",".join(parts))
-    return sc if placement == "foot" else Scenario("train_wrist", sc.segments, "wrist")
+    return parse_scenario(",".join(parts), placement=placement, name=f"train_{placement}")
 
 
 def collect(placement: str, seed: int, subjects: int, minutes: float, config: DetectorConfig = DetectorConfig()):

@@ -15,7 +15,14 @@ def block_ids(t0_s: float, rate_hz: float, first_index: int, n: int, hop_s: floa
 
     Computed per sample from its global index, so every chunking gives the same ids. Shape (n,), int64.
     """
-    index = np.arange(first_index, first_index + n, dtype=np.float64)
+    if n > 1:  # fast path for live chunks inside one block (same per-sample formula at both ends)
+        ends = _ids(t0_s, rate_hz, np.array([first_index, first_index + n - 1], dtype=np.float64), hop_s)
+        if ends[0] == ends[1]:
+            return np.full(n, ends[0], dtype=np.int64)
+    return _ids(t0_s, rate_hz, np.arange(first_index, first_index + n, dtype=np.float64), hop_s)
+
+
+def _ids(t0_s: float, rate_hz: float, index: np.ndarray, hop_s: float) -> np.ndarray:
     return np.floor((t0_s + index / rate_hz) / hop_s + 1e-9).astype(np.int64)
 
 
@@ -50,6 +57,16 @@ class BlockReducer:
         done_ids : (b,) int64, completed blocks in order
         done_values : (b, f) their reductions
         """
+        if ids.shape[0] and ids[0] == ids[-1] and (self.open_id is None or self.open_id == ids[0]):
+            # fast path: the whole chunk lies in one block (live mode)
+            reduced = self.ufunc.reduce(values, axis=0)
+            if self.open_id is not None:
+                reduced = self.ufunc(reduced, self.open_value)
+            if ids[0] < next_id:
+                self.open_id, self.open_value = None, None
+                return ids[:1].copy(), reduced[None, :]
+            self.open_id, self.open_value = int(ids[0]), reduced
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.width))
         if ids.shape[0]:
             starts = np.concatenate([[0], np.flatnonzero(np.diff(ids)) + 1])
             group_ids = ids[starts]

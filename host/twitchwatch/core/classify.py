@@ -16,6 +16,7 @@ A test checks that both give the same probabilities.
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Protocol
 
@@ -172,7 +173,7 @@ def save_model(estimator, path: Path, placement: str, extra: dict | None = None)
     }
     payload.update(extra or {})
     path.parent.mkdir(parents=True, exist_ok=True)
-    sio.dump(payload, path)
+    sio.dump(payload, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
 
 
 def load_model(path: Path) -> ModelClassifier:

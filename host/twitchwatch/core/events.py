@@ -17,6 +17,10 @@ from twitchwatch.core.blocks import BlockReducer
 from twitchwatch.model import Event
 
 
+#: Log-envelopes are summed as integers of 1e-6 (exact, order-independent sums).
+LOG_SCALE = 1e6
+
+
 @dataclass(frozen=True)
 class EventSettings:
     """Settings of one :class:`EventDetector` (units: s, ratios, the stream's unit for the floor)."""
@@ -93,14 +97,23 @@ class EventDetector:
         n = env.shape[0]
         g0 = self._next_index
         self._next_index += n
-        logs = np.log(np.maximum(env, self.s.min_floor))
-        done_ids, done = self._log_sums.feed(ids, np.concatenate([logs, np.ones((n, 1))], axis=1), next_id)
-        done_geo = done[:, : self.c] / done[:, self.c :] if done.shape[0] else np.zeros((0, self.c))
+        # log-envelope in integer micro-units: block sums are then exact whatever the chunking
+        logs = np.round(np.log(np.maximum(env, self.s.min_floor)) * LOG_SCALE).astype(np.int64)
+        done_ids, done = self._log_sums.feed(ids, np.concatenate([logs, np.ones((n, 1), np.int64)], axis=1), next_id)
+        done_geo = done[:, : self.c] / done[:, self.c :] / LOG_SCALE if done.shape[0] else np.zeros((0, self.c))
         if n == 0:
             self._history = np.concatenate([self._history, done_geo])[-self.s.history_blocks :]
+            self._floor_block = None
             return self._flush_pending(g0, force=False), np.zeros((0, self.c))
-        uniq, floors = self._floors_for(ids, done_ids, done_geo)
-        floor = floors[np.searchsorted(uniq, ids)]
+        if self._floor_block is not None and ids[0] == ids[-1] == self._floor_block and not done_ids.size:
+            floor = np.broadcast_to(self._floor, (n, self.c))  # live chunks inside one block: cached
+        else:
+            uniq, floors = self._floors_for(ids, done_ids, done_geo)
+            self._floor_block, self._floor = int(uniq[-1]), floors[-1].copy()
+            floor = floors[np.searchsorted(uniq, ids)]
+        if not self._active.any() and not (env > self.s.on_ratio * floor).any():
+            # nothing crosses the onset threshold and nothing is open: only pending events may end
+            return self._flush_pending(g0 + n, force=False), floor
         on = env > self.s.on_ratio * floor
         off = env < self.s.off_ratio * floor
         code = np.where(on, 1, np.where(off, 0, -1))

@@ -12,6 +12,7 @@ All frequencies in Hz, durations in s, accelerations in g, EMG in uV (log10 wher
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -97,6 +98,23 @@ def _nfft(n: int) -> int:
     return 1 << int(np.ceil(np.log2(max(n, 8))))
 
 
+@lru_cache(maxsize=64)
+def _spectral_plan(n: int, rate_hz: float, band_hz: tuple[float, float]):
+    """Tapers, frequencies and band masks for windows of n samples (pure; memoised, read-only)."""
+    nfft, half = _nfft(n), n // 2
+    freqs = np.fft.rfftfreq(nfft, 1.0 / rate_hz)
+    in_band = (freqs >= band_hz[0]) & (freqs <= band_hz[1])
+    f = freqs[in_band]
+    hfreqs = np.fft.rfftfreq(_nfft(half), 1.0 / rate_hz)
+    h_band = (hfreqs >= band_hz[0]) & (hfreqs <= band_hz[1])
+    plan = (nfft, in_band, f, np.hanning(n)[None, :, None], half, np.hanning(half)[None, :, None], h_band,
+            hfreqs[h_band], (f >= HIGH_BAND_HZ)[None, :], (f < LOW_BAND_HZ)[None, :])
+    for a in plan:
+        if isinstance(a, np.ndarray):
+            a.setflags(write=False)
+    return plan
+
+
 def spectral_features(x: np.ndarray, rate_hz: float, band_hz: tuple[float, float]) -> dict[str, np.ndarray]:
     """Spectral shape of (w, n, c) band-limited windows; power summed over channels.
 
@@ -105,12 +123,8 @@ def spectral_features(x: np.ndarray, rate_hz: float, band_hz: tuple[float, float
     frequency of the second half minus the first half), each shape (w,).
     """
     w, n, _ = x.shape
-    nfft = _nfft(n)
-    freqs = np.fft.rfftfreq(nfft, 1.0 / rate_hz)
-    in_band = (freqs >= band_hz[0]) & (freqs <= band_hz[1])
-    taper = np.hanning(n)[None, :, None]
+    nfft, in_band, f, taper, half, half_taper, h_band, h_f, high_mask, low_mask = _spectral_plan(n, float(rate_hz), tuple(band_hz))
     power = (np.abs(np.fft.rfft(x * taper, nfft, axis=1)) ** 2).sum(axis=2)[:, in_band]
-    f = freqs[in_band]
     total = power.sum(axis=1) + 1e-30
     k = np.argmax(power, axis=1)
     dom = f[k]
@@ -118,14 +132,11 @@ def spectral_features(x: np.ndarray, rate_hz: float, band_hz: tuple[float, float
     peak_frac = (power * near).sum(axis=1) / total
     p = power / total[:, None]
     entropy = -(p * np.log(p + 1e-30)).sum(axis=1) / np.log(max(f.size, 2))
-    high = (power * (f[None, :] >= HIGH_BAND_HZ)).sum(axis=1) / total
-    low = (power * (f[None, :] < LOW_BAND_HZ)).sum(axis=1) / total
-    half = n // 2
-    halves = np.concatenate([x[:, :half], x[:, n - half :]], axis=0) * np.hanning(half)[None, :, None]
-    hfreqs = np.fft.rfftfreq(_nfft(half), 1.0 / rate_hz)
-    h_band = (hfreqs >= band_hz[0]) & (hfreqs <= band_hz[1])
+    high = (power * high_mask).sum(axis=1) / total
+    low = (power * low_mask).sum(axis=1) / total
+    halves = np.concatenate([x[:, :half], x[:, n - half :]], axis=0) * half_taper
     hp = (np.abs(np.fft.rfft(halves, _nfft(half), axis=1)) ** 2).sum(axis=2)[:, h_band]
-    hdom = hfreqs[h_band][np.argmax(hp, axis=1)]
+    hdom = h_f[np.argmax(hp, axis=1)]
     silent = total < 1e-20
     trend = np.where(silent, 0.0, hdom[w:] - hdom[:w])
     return {
@@ -136,6 +147,17 @@ def spectral_features(x: np.ndarray, rate_hz: float, band_hz: tuple[float, float
         "low_frac": low,
         "trend_hz": trend,
     }
+
+
+@lru_cache(maxsize=64)
+def _rhythm_plan(n: int, rate_hz: float):
+    """FFT length, lag mask (RHYTHM_LAG_S) and lag indices for envelopes of n samples (memoised)."""
+    lags = np.arange(n) / rate_hz
+    lag_ok = ((lags >= RHYTHM_LAG_S[0]) & (lags <= RHYTHM_LAG_S[1]))[None, :]
+    index = np.arange(n)[None, :]
+    lag_ok.setflags(write=False)
+    index.setflags(write=False)
+    return _nfft(2 * n), lag_ok, index  # 2n: linear (not circular) autocorrelation
 
 
 def rhythmicity(env: np.ndarray, rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
@@ -153,16 +175,14 @@ def rhythmicity(env: np.ndarray, rate_hz: float) -> tuple[np.ndarray, np.ndarray
     step = max(1, int(rate_hz // RHYTHM_RATE_HZ))  # the 8 Hz envelope needs no more than ~25 Hz here
     env, rate_hz = env[:, ::step], rate_hz / step
     w, n = env.shape
+    nfft, lag_ok, index = _rhythm_plan(n, float(rate_hz))
     e = env - env.mean(axis=1, keepdims=True)
-    nfft = _nfft(2 * n)  # linear (not circular) autocorrelation
     ac = np.fft.irfft(np.abs(np.fft.rfft(e, nfft, axis=1)) ** 2, nfft, axis=1)[:, :n]
     zero = ac[:, :1]
     ac = np.where(zero > 1e-30, ac / np.where(zero > 1e-30, zero, 1.0), 0.0)
-    lags = np.arange(n) / rate_hz
-    rising = np.diff(ac, axis=1) > 0
+    rising = ac[:, 1:] > ac[:, :-1]
     first_min = np.where(rising.any(axis=1), np.argmax(rising, axis=1), n)
-    allowed = (lags[None, :] >= RHYTHM_LAG_S[0]) & (lags[None, :] <= RHYTHM_LAG_S[1])
-    allowed = allowed & (np.arange(n)[None, :] >= first_min[:, None])
+    allowed = lag_ok & (index >= first_min[:, None])
     masked = np.where(allowed, ac, -np.inf)
     k = np.argmax(masked, axis=1)
     best = masked[np.arange(w), k]

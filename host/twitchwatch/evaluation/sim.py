@@ -283,13 +283,7 @@ def seizure_scenario(rng: np.random.Generator, placement: str, lead: str):
     if rng.random() < 0.3:
         params.append("generalized=1")
     text = f"{lead}:{rng.uniform(30, 90):.0f},rhythmic_jerking[{';'.join(params)}]:{dur:.0f},quiet:60"
-    return parse_scenario(text) if placement == "foot" else _wrist(parse_scenario(text))
-
-
-def _wrist(s):
-    from twitchwatch.sim import Scenario
-
-    return Scenario(s.name, s.segments, "wrist")
+    return parse_scenario(text, placement=placement)
 
 
 def eval_corpus(placement: str, first_seed: int, quick: bool):
@@ -313,7 +307,7 @@ def eval_corpus(placement: str, first_seed: int, quick: bool):
         out.append((sc.name, sc, first_seed + 100 + j, m, first_seed + 600 + j))
     if quick:
         tail = "quiet:60,walking:60,tapping:30,fasciculation:60,tremor:30" if placement == "foot" else "quiet:60,walking:60,brushing_teeth:30,typing:60,tremor:30"
-        sc = parse_scenario(tail) if placement == "foot" else _wrist(parse_scenario(tail))
+        sc = parse_scenario(tail, placement=placement, name="quick_mix")
         out.append(("quick_mix", sc, first_seed + 200, montages[0], first_seed + 700))
     return out
 
