@@ -207,3 +207,36 @@ def test_async_iteration_yields_device_info_first(tmp_path):
 def test_format_clock():
     assert format_clock(754.5) == "12:34.5"
     assert format_clock(3600 + 62.25) == "1:01:02.2"
+
+
+def test_any_truncation_or_corruption_reads_a_prefix_or_a_subset_never_crashes(tmp_path):
+    p = tmp_path / "s.twr"
+    chunks = device_chunks(4.0, seed=5)
+    write_session(p, chunks, flush_interval_s=0.5).close()
+    data = p.read_bytes()
+    header_end = len(MAGIC) + 16 + int.from_bytes(data[len(MAGIC) + 8:len(MAGIC) + 12], "little")
+    sent = np.concatenate([c.counts for c in chunks if c.stream == "emg"])
+    rng = np.random.default_rng(7)
+    cut_points = sorted(set(rng.integers(0, len(data), 40).tolist()) | {len(MAGIC), len(MAGIC) + 10, len(data) - 1})
+    for cut in cut_points:
+        p.write_bytes(data[:cut])
+        try:
+            r = SessionReader(p)
+        except FileFormatError as exc:
+            assert cut < header_end and "s.twr" in str(exc)  # only a cut inside the header is refused
+            continue
+        got = [c.counts for c in r.items(1.0) if isinstance(c, Chunk) and c.stream == "emg"]
+        back = np.concatenate(got) if got else np.zeros((0, 2), np.int16)
+        assert np.array_equal(back, sent[: back.shape[0]])  # a prefix of what was recorded
+        assert r.problem is not None
+    for _ in range(20):
+        damaged = bytearray(data)
+        for pos in rng.integers(header_end, len(data), 3):
+            damaged[pos] ^= 0xFF
+        p.write_bytes(bytes(damaged))
+        r = SessionReader(p)
+        got = [c for c in r.items(1.0) if isinstance(c, Chunk) and c.stream == "emg"]
+        for c in got:  # every block that comes back is exactly what was recorded at its time
+            i0 = round((c.t0_s - 3.25) * 1000.0)
+            assert np.array_equal(c.counts, sent[i0:i0 + c.n])
+        assert r.corrupt_regions or r.tail_lost_bytes
