@@ -182,7 +182,14 @@ async def _start_dashboard(store, hub, args):
     except ImportError as exc:
         print(f"twitchwatch: dashboard unavailable ({exc}); continuing without it", file=sys.stderr)
         return None
-    return await start_dashboard(store, hub, host="127.0.0.1", port=args.dashboard_port)
+    try:
+        return await start_dashboard(store, hub, host="127.0.0.1", port=args.dashboard_port)
+    except ConfigError as exc:
+        if args.dashboard_port != DEFAULT_DASHBOARD_PORT:
+            raise  # the user asked for that port
+        # the default port is taken (another twitchwatch running?): any free port will do
+        print(f"twitchwatch: {exc}; using a free port instead", file=sys.stderr)
+        return await start_dashboard(store, hub, host="127.0.0.1", port=0)
 
 
 async def _stop_when_virtual_ends(link, pipeline, stop: asyncio.Event) -> None:
