@@ -170,7 +170,6 @@ class VirtualDevice:
         self.annotations: list[Annotation] = []
         self.dropped_samples = 0
         self.saturation_count = 0
-        self.lead_off: tuple[bool, ...] = ()
         self.streaming = True
         first = self._simulation(0)
         info = first.device_info()
@@ -251,8 +250,15 @@ class VirtualDevice:
         pct = max(0.0, 100.0 - BATTERY_DRAIN_PCT_PER_H * t_rel / 3600.0)
         mv = int(3300 + (BATTERY_START_MV - 3300) * pct / 100.0)
         return StatusFrame(self._next("status"), self.t0_us + int(round(t_rel * 1e6)), mv, int(pct),
-                           self.dropped_samples, self.lead_off or (False,) * self._emg_channels(),
+                           self.dropped_samples, self._lead_off_at(t_rel),
                            self.saturation_count)
+
+    def _lead_off_at(self, t_rel: float) -> tuple[bool, ...]:
+        """Electrode contact as the EMG front end would report it: lost while the sensor is off
+        the body (the scenario's ``not_worn`` segments)."""
+        t = t_rel + self.t0_us / 1e6
+        off = any(a.label == "not_worn" and a.onset_s <= t < a.onset_s + a.duration_s for a in self.annotations)
+        return (off,) * self._emg_channels()
 
     def _emg_channels(self) -> int:
         s = self.device_info.stream("emg")

@@ -172,3 +172,15 @@ def test_marks_from_the_scenario_and_dropouts_as_lost_frames():
     seqs = [f.seq for _, f in frames if isinstance(f, SampleBlock) and f.kind == "emg"]
     assert seqs == sorted(seqs) and len(seqs) < seqs[-1] + 1  # holes where the link dropped
     assert dev.dropped_samples > 0
+
+
+def test_taking_the_sensor_off_reports_lost_electrode_contact():
+    from twitchwatch.sources.device_stream import DeviceStream
+
+    dev = VirtualDevice("quiet:6,not_worn:10,quiet:6", seed=1)
+    ds = DeviceStream("virtual")
+    items = [item for _, f in dev.frames() for item in ds.feed(encode(f))]
+    off = [i for i in items if isinstance(i, Fault) and i.kind == "lead_off"]
+    assert [f.start_s for f in off] == [10.0]  # the first STATUS after the sensor came off
+    statuses = [s for s in items if isinstance(s, Status)]
+    assert [s.lead_off for s in statuses] == [(False, False), (True, True), (True, True), (False, False)]
