@@ -469,6 +469,35 @@ def subset_files(name: str, files: list[Path], limit: int) -> list[Path]:
     return sorted(sorted(files, key=lambda f: f.stat().st_size)[:limit])
 
 
+def detector_state() -> dict:
+    """Which detector produced the figures: the git commit of the tree and sha256 of each model file.
+
+    The repository's state is read, not changed; ``modified`` lists uncommitted changes under the
+    detector's own paths (host/twitchwatch/core, models), so a table made from work in progress says so.
+    """
+    import hashlib
+    import subprocess
+
+    state: dict = {"commit": None, "modified": [], "models": {}}
+    repo = Path(__file__).resolve().parents[3]
+    try:
+        state["commit"] = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                         text=True, timeout=10).stdout.strip() or None
+        status = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "host/twitchwatch/core", "models"],
+                                capture_output=True, text=True, timeout=10).stdout
+        state["modified"] = [ln[3:] for ln in status.splitlines() if ln.strip()]
+    except (OSError, subprocess.SubprocessError):
+        pass
+    try:
+        from twitchwatch.core.classify import model_path
+        folder = Path(model_path("wrist")).parent
+        for f in sorted(folder.glob("*.skops")):
+            state["models"][f.name] = hashlib.sha256(f.read_bytes()).hexdigest()[:12]
+    except (ImportError, AttributeError, OSError):
+        pass
+    return state
+
+
 def find_datasets(root: Path, only: tuple[str, ...] = DATASETS) -> dict[str, list[Path]]:
     found = {}
     for name in only:
@@ -499,7 +528,7 @@ def evaluate(root: Path, placement: str | None = None, only: tuple[str, ...] = D
            "data_dir": str(root), "placement_override": placement,
            "grace_before_s": GRACE_BEFORE_S, "grace_after_s": GRACE_AFTER_S,
            "trained_or_tuned_on_real_data": "nothing (detector trained on the simulator only; OSD at its defaults)",
-           "detectors": runner.notes, "datasets": {}, "seconds": {}}
+           "detectors": runner.notes, "detector_state": detector_state(), "datasets": {}, "seconds": {}}
     for name, files in found.items():
         limit = max_files.get(name) if isinstance(max_files, dict) else max_files
         if limit is not None and len(files) > limit:
@@ -616,6 +645,11 @@ def footnotes(result: dict) -> list[str]:
     """What a reader of the table must know: grace, tuning, failures, resampling."""
     foot = [f"grace: {result['grace_before_s']:g} s before the labelled start, {result['grace_after_s']:g} s after "
             f"the end; trained/tuned on real data: {result['trained_or_tuned_on_real_data']}"]
+    st = result.get("detector_state") or {}
+    if st:
+        models = ", ".join(f"{k} {v}" for k, v in st.get("models", {}).items()) or "none"
+        foot.append(f"detector: commit {st.get('commit')}, model files (sha256) {models}"
+                    + (f"; UNCOMMITTED changes in {', '.join(st['modified'])}" if st.get("modified") else ""))
     for name, errs in result.get("errors", {}).items():
         for msg, n in errs.items():
             foot.append(f"{name} failed on {n} recording(s): {msg}")
