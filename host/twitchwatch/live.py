@@ -37,6 +37,8 @@ INPUT_QUEUE_ITEMS = 4096
 #: At most this many --on-alert commands run at once; more alerts wait their turn in a task
 #: (never the pipeline).
 MAX_HOOKS_RUNNING = 4
+#: How often the recorder is given a chance to flush/fsync when no data arrives, seconds.
+RECORDER_TICK_S = 0.5
 #: How long to wait for running --on-alert commands at shutdown, seconds.
 HOOK_GRACE_S = 5.0
 
@@ -158,6 +160,7 @@ class LivePipeline:
         stop = stop or asyncio.Event()
         reader = asyncio.create_task(self._read(queue), name="live-source")
         stopper = asyncio.create_task(self._stop_after(stop, duration_s), name="live-stop")
+        ticker = asyncio.create_task(self._tick_recorder(), name="live-recorder-tick")
         error: BaseException | None = None
         try:
             while True:
@@ -182,7 +185,8 @@ class LivePipeline:
         finally:
             stopper.cancel()
             reader.cancel()
-            await asyncio.gather(reader, stopper, return_exceptions=True)
+            ticker.cancel()
+            await asyncio.gather(reader, stopper, ticker, return_exceptions=True)
             try:
                 await self.source.aclose()
             except Exception:
@@ -208,6 +212,18 @@ class LivePipeline:
         if error is not None:
             raise error
         return self.summary
+
+    async def _tick_recorder(self) -> None:
+        """Flush and fsync the recording on time even when no data arrives (device silent or
+        unplugged), so what was received is on disk within about a second."""
+        while True:
+            await asyncio.sleep(RECORDER_TICK_S)
+            if self.writer is not None and not self.writer.closed:
+                try:
+                    self.writer.tick()
+                except TwitchwatchError as exc:
+                    self._info(str(exc))
+                    return
 
     async def _stop_after(self, stop: asyncio.Event, duration_s: float | None) -> str:
         if duration_s is None:
