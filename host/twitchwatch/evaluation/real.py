@@ -668,12 +668,54 @@ def format_table(result: dict) -> str:
     return "\n".join(lines + ["", f"date: {result['date']}   command: {result['command']}"] + footnotes(result))
 
 
+def window_label_rows(result: dict) -> list[tuple[str, str, str]]:
+    """(recording part, twitchwatch window labels, OSD positive windows): why the figures are what
+    they are. Windows are 4 s every 0.5 s for twitchwatch, 5 s every 5 s for OSD."""
+    ds = result["datasets"]
+    rows = []
+
+    def fmt(labels: dict) -> str:
+        return ", ".join(f"{k} {100 * v:.0f}%" for k, v in labels.items() if round(100 * v) >= 1) or "n/a"
+
+    def pair(name, tw_labels, osd_labels):
+        rows.append((name, fmt(tw_labels or {}), f"{100 * (osd_labels or {}).get('rhythmic_jerking', 0.0):.0f}%"
+                     if osd_labels else "n/a"))
+
+    def wl(dataset, det):
+        res = ds.get(dataset, {}).get(det) or {}
+        return res.get("window_labels", {}) if "error" not in res else {}
+
+    if "osdb" in ds:
+        for key, name in (("tonic_clonic_seizure", "OSDB, inside tonic-clonic seizures"),
+                          ("other_seizure", "OSDB, inside other seizures"),
+                          ("outside_seizures", "OSDB, outside the seizures")):
+            pair(name, wl("osdb", "twitchwatch").get(key), wl("osdb", "osd").get(key))
+    if "uea_epilepsy" in ds:
+        for lab in ("EPILEPSY", "WALKING", "RUNNING", "SAWING"):
+            pair(f"UEA Epilepsy, {lab.lower()} cases", wl("uea_epilepsy", "twitchwatch").get(lab),
+                 wl("uea_epilepsy", "osd").get(lab))
+    if "daphnet" in ds:
+        tw = (ds["daphnet"].get("twitchwatch") or {}).get("freeze_window_labels")
+        osd = (ds["daphnet"].get("osd") or {}).get("freeze_window_labels")
+        pair("Daphnet, freezing of gait", tw, osd)
+    if "adl" in ds:
+        for act in ("Brush_teeth", "Comb_hair", "Eat_soup", "Drink_glass", "Walk"):
+            pair(f"ADL, {act.replace('_', ' ').lower()}", wl("adl", "twitchwatch").get(act), wl("adl", "osd").get(act))
+    return rows
+
+
 def markdown_table(result: dict) -> str:
-    """The same rows as :func:`format_table`, as a Markdown table with date, command and notes."""
+    """The same rows as :func:`format_table`, as a Markdown table with date, command and notes, then
+    the window-label diagnostics (:func:`window_label_rows`)."""
     out = ["| dataset | metric | twitchwatch | OSD |", "|---|---|---|---|"]
     out += ["| " + " | ".join(c.replace("|", "/") for c in r) + " |" for r in summary_rows(result)]
     out += ["", f"Produced {result['date']} by `{result['command']}`.", ""]
     out += [f"- {line}" for line in footnotes(result)]
+    diag = window_label_rows(result)
+    if diag:
+        out += ["", "What the windows were labelled (same run):", "",
+                "| recording part | twitchwatch windows | OSD positive windows |", "|---|---|---|"]
+        out += ["| " + " | ".join(r) + " |" for r in diag]
     return "\n".join(out)
 
 
