@@ -40,6 +40,8 @@ BOOTLOADER_USB_IDS: dict[tuple[int, int], str] = {
     (SEEED_VID, 0x0045): "Seeed XIAO nRF52840 Sense (UF2 bootloader)",
     (SEEED_VID, 0x0044): "Seeed XIAO nRF52840 (UF2 bootloader)",
 }
+#: While no HELLO has arrived, SEND_HELLO is repeated this often, seconds.
+HELLO_RETRY_S = 1.0
 #: Baud rate is ignored by USB CDC and by a pty; set to the usual value for UART bridges.
 BAUDRATE = 115200
 #: Bytes per read call at most, and how many reads may wait in the queue before the reader
@@ -231,13 +233,16 @@ class SerialSource:
         hello_deadline = loop.time() + self.hello_timeout_s
         try:
             while not self._closed:
-                timeout = max(0.05, hello_deadline - loop.time()) if not announced else None
+                left = hello_deadline - loop.time()
+                timeout = None if announced else max(0.05, min(HELLO_RETRY_S, left))
                 try:
                     kind, payload = await asyncio.wait_for(queue.get(), timeout)
                 except asyncio.TimeoutError:
-                    if self.stream.device_info is None:
+                    if self.stream.device_info is None and loop.time() >= hello_deadline:
                         raise DeviceError(f"{port}: no twitchwatch device answered (no HELLO within "
                                           f"{self.hello_timeout_s:g} s); is this the sensor?") from None
+                    if self.stream.device_info is None:  # it may have been booting: ask again
+                        self.send(Command(self._next_seq(), CommandCode.SEND_HELLO))
                     continue
                 if kind == "data":
                     for item in self.stream.feed(payload):

@@ -184,3 +184,28 @@ def test_taking_the_sensor_off_reports_lost_electrode_contact():
     assert [f.start_s for f in off] == [10.0]  # the first STATUS after the sensor came off
     statuses = [s for s in items if isinstance(s, Status)]
     assert [s.lead_off for s in statuses] == [(False, False), (True, True), (True, True), (False, False)]
+
+
+async def test_a_device_that_missed_the_first_hello_request_is_asked_again():
+    from twitchwatch.protocol import Command, FrameDecoder
+
+    master, slave, path = raw_pty()
+    try:
+        info = VirtualDevice(SCENARIO).device_info
+        loop = asyncio.get_running_loop()
+        decoder = FrameDecoder()
+        commands = []
+
+        def firmware():  # still booting: ignores START and the first SEND_HELLO
+            commands.extend(f for f in decoder.feed(os.read(master, 4096)) if isinstance(f, Command))
+            if len(commands) >= 3:
+                os.write(master, encode(Hello(0, "late", "1.0", "foot", info.streams)))
+                loop.remove_reader(master)
+
+        loop.add_reader(master, firmware)
+        items = await collect(SerialSource(path, hello_timeout_s=5), lambda it: True, limit_s=8)
+        assert isinstance(items[0], DeviceInfo) and items[0].device_id == "late"
+        assert [c.code.name for c in commands[:3]] == ["START", "SEND_HELLO", "SEND_HELLO"]
+    finally:
+        os.close(master)
+        os.close(slave)
