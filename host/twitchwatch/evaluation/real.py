@@ -222,13 +222,49 @@ def window_stats(stats: list) -> dict:
     return {"windows": int(a.shape[0]), "dominant_hz_q25_50_75": q(a[:, 0]), "rhythmicity_q25_50_75": q(a[:, 1])}
 
 
+def signal_facts(cases) -> dict:
+    """What real seizure movement looks like at the wrist, independent of any detector.
+
+    Per 5 s block of |a| (mean removed) inside / outside labelled seizures: the frequency of the
+    spectral peak over 0.5-12 Hz, the fraction of that power in 3-8 Hz, and the standard deviation
+    (g); quartiles of each.
+    """
+    groups: dict[str, list] = defaultdict(list)
+    for case in cases:
+        sz = case.meta["seizure"]
+        if sz is None:
+            continue
+        for ch in case.source.items(5.0):
+            if not isinstance(ch, Chunk) or ch.n * 1.0 / ch.rate_hz < 4.99:
+                continue
+            m = np.linalg.norm(ch.samples, axis=1) if ch.samples.shape[1] == 3 else ch.samples[:, 0]
+            m = m - m.mean()
+            power = np.abs(np.fft.rfft(m)) ** 2
+            freq = np.fft.rfftfreq(m.size, 1.0 / ch.rate_hz)
+            band = (freq >= 0.5) & (freq <= 12.0)
+            if power[band].sum() <= 0:
+                continue
+            mid = ch.t0_s + 0.5 * ch.duration_s
+            where = ("tonic_clonic" if case.meta["subtype"] == "Tonic-Clonic" else "other") + \
+                ("_seizure" if sz[0] <= mid < sz[1] else "_outside")
+            groups[where].append((freq[band][np.argmax(power[band])],
+                                  power[(freq >= 3) & (freq < 8)].sum() / power[band].sum(), m.std()))
+    q = lambda x: [round(float(v), 3) for v in np.percentile(x, [25, 50, 75])]
+    return {k: {"blocks": len(v), "peak_hz_q25_50_75": q([a for a, _, _ in v]),
+                "power_3_8_hz_fraction_q25_50_75": q([b for _, b, _ in v]), "std_g_q25_50_75": q([c for _, _, c in v])}
+            for k, v in sorted(groups.items())}
+
+
 def evaluate_osdb(files: list[Path], runner: Runner, placement: str | None) -> dict:
     """Real seizures (wrist, 25 Hz): per event, sensitivity and latency by subtype, false alerts."""
     per_event = []
     window_labels = {n: defaultdict(Counter) for n in DETECTORS}
     stats = {n: defaultdict(list) for n in DETECTORS}
+    all_cases = []
     for f in files:
-        for case in open_file(f, "osdb", placement).cases():
+        cases = open_file(f, "osdb", placement).cases()
+        all_cases += cases
+        for case in cases:
             sz = case.meta["seizure"]
             row = {"event": case.meta["event_id"], "user": case.meta["user_id"], "subtype": case.meta["subtype"],
                    "seizure_s": None if sz is None else [round(sz[0], 1), round(sz[1], 1)],
@@ -257,7 +293,8 @@ def evaluate_osdb(files: list[Path], runner: Runner, placement: str | None) -> d
     result = {"data": {"events": len(per_event), "labelled": len(labelled),
                        "unlabelled_events": [r["event"] for r in per_event if r["seizure_s"] is None],
                        "by_subtype": dict(Counter(r["subtype"] for r in labelled)),
-                       "grace_before_s": GRACE_BEFORE_S, "grace_after_s": GRACE_AFTER_S},
+                       "grace_before_s": GRACE_BEFORE_S, "grace_after_s": GRACE_AFTER_S,
+                       "signal": signal_facts(all_cases)},
               "per_event": per_event}
     for name in DETECTORS:
         if runner.report(name):
