@@ -2,7 +2,7 @@
 Recognition with Wrist-worn Accelerometer").
 
 Three integers a line (x, y, z), each a 6-bit code 0..63 for -1.5..+1.5 g:
-``g = -1.5 + 3 * code / 63`` (the dataset's MANUAL). The files have no time column; the dataset
+``g = -1.5 + 3 * code / 63`` (the dataset's documentation). The files have no time column; the dataset
 documents its rate as 32 Hz, so that documented rate is this format's definition.
 The activity is the folder name (e.g. ``Brush_teeth``); the subject code is the file name's last
 ``-`` field (``...-brush_teeth-f1.txt`` -> ``f1``).
@@ -19,7 +19,8 @@ from twitchwatch.model import Annotation, DeviceInfo
 
 from .base import ArraySource, Segment, accel_stream, resolve_placement
 
-#: Sampling rate, Hz: "Sampling rate: 32 Hz" in the dataset's MANUAL (Bruno et al. 2013).
+#: Sampling rate, Hz: 32 Hz per the dataset's documentation (Bruno et al. 2013, UCI "Dataset for ADL
+#: Recognition with Wrist-worn Accelerometer") and ../shared/data/real/README.md.
 ADL_RATE_HZ = 32.0
 CODE_MAX = 63
 RANGE_G = 1.5
