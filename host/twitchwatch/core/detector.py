@@ -299,6 +299,11 @@ class Detector:
         """End of input: flush events, close episodes and faults."""
         for st in self.streams.values():
             self.held_events.extend(st.events.finish())
+        for kind in self.declared:  # declared but never delivered: analyse what did arrive
+            if kind not in self.streams and kind not in self.ignored and self.streams:
+                self.ignored.add(kind)
+                t = min(st.t0_s for st in self.streams.values())
+                self.extra_faults.append(Fault("signal_lost", t, t, kind, "stream never delivered"))
         out = self._collect(final=True)
         episodes = tuple(self.episodes.finish())
         faults = tuple(f for kind, tr in self.faults.items() for f in tr.finish(kind))

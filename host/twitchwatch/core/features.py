@@ -23,7 +23,8 @@ RHYTHM_LAG_S = (0.2, 2.0)
 RHYTHM_RATE_HZ = 25.0
 #: Half-width of the spectral peak for "sharpness", Hz (a tremor line is narrower than this).
 PEAK_HALF_WIDTH_HZ = 0.3
-#: Envelope-to-floor ratio that counts as active for onset statistics (same as the event onset).
+#: Envelope-to-floor ratio that counts as active for window onset statistics (a window feature, fixed;
+#: the event detector has its own onset ratio in DetectorConfig).
 ACTIVE_RATIO = 4.0
 #: Above this the movement spectrum is "high" (enhanced physiological/essential/orthostatic tremor).
 HIGH_BAND_HZ = 8.0

@@ -14,7 +14,8 @@ Scored at the level of episodes and events:
 - median latency: alert time minus the first annotated jerk (alerts raised during a tonic phase,
   before the first jerk, count as 0 s); the latency from the segment onset is given too;
 - fasciculation F1: detected EMG ``twitch`` events vs annotated fasciculations, matched one-to-one
-  within +-50 ms, in rest segments (quiet, fasciculation, sleep) of recordings with EMG;
+  within +-50 ms, in rest segments (quiet, fasciculation, sleep) of recordings with two EMG
+  channels (the annotations do not name the muscle; one channel cannot see the other muscle);
 - a confusion matrix of window labels (windows >= 90 % inside one activity, or >= 40 % inside a
   seizure), rows = truth, columns = detector, in :data:`WINDOW_LABELS` order.
 
@@ -325,7 +326,9 @@ def evaluate(placement: str = "foot", first_seed: int = EVAL_SEED_BASE, quick: b
         dets = [Detector(info, model), Detector(info, baseline)]
         outs = run_detectors(items, dets)
         for key, out in zip(("model", "baseline"), outs):
-            tallies[key].add(out, annotations, montage.emg_channels > 0, dets[0].c.window_s)
+            # fasciculation F1 only where both muscles are measured: the annotations do not say which
+            # muscle twitched, and a one-channel set-up cannot see the other muscle's fasciculations
+            tallies[key].add(out, annotations, montage.emg_channels == 2, dets[0].c.window_s)
     result = tallies["model"].figures()
     result["baseline"] = tallies["baseline"].figures()
     result["placement"] = placement
@@ -356,3 +359,57 @@ def run(args) -> int:
     for label, row in zip(WINDOW_LABELS, result["confusion"]["matrix"]):
         print(f"  {label:<20}" + "".join(f"{v:>8}" for v in row))
     return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# tuning of the alert settings (on TUNE seeds only, never on the evaluation seeds)
+# ---------------------------------------------------------------------------------------------
+#: First subject seed of the tuning corpus: same kind of corpus as the evaluation, other subjects.
+TUNE_SEED_BASE = 500_000
+
+
+def tune_alert_settings(placement: str = "foot", first_seed: int = TUNE_SEED_BASE, quick: bool = False,
+                        probabilities=(0.5, 0.6, 0.7, 0.8, 0.9), on_windows=(2, 3, 4)) -> list[dict]:
+    """Sensitivity, false alarms and latency for each (rj_min_probability, rj_on_windows).
+
+    Runs the tuning corpus once through the model (recording features), then replays only the
+    labelling and the episode state machine for each setting. Returns one dict per setting.
+    """
+    from dataclasses import replace as dc_replace
+
+    from twitchwatch.core.config import DetectorConfig
+    from twitchwatch.core.episodes import EpisodeTracker
+    from twitchwatch.core.features import FEATURE_NAMES, column
+
+    if first_seed >= EVAL_SEED_BASE - 1000 and first_seed <= EVAL_SEED_BASE + 1000:
+        raise ValueError("tuning must not use the evaluation seeds")
+    model = load_classifier(placement, "model")
+    base = DetectorConfig()
+    runs = []
+    for name, scenario, subject_seed, montage, sim_seed in eval_corpus(placement, first_seed, quick):
+        items, annotations = sim_items(scenario, subject_seed, placement, montage, sim_seed)
+        items = iter(items)
+        log = FeatureLog()
+        run_detectors(items, [Detector(next(items), model, base, feature_hook=log)])
+        starts, feats, valid = log.arrays(len(FEATURE_NAMES))
+        runs.append((annotations, starts, feats, valid, model.predict_proba(feats)))
+    rj = WINDOW_LABELS.index("rhythmic_jerking")
+    results = []
+    for p_min in probabilities:
+        for k_on in on_windows:
+            cfg = dc_replace(base, rj_min_probability=p_min, rj_on_windows=k_on)
+            tally = Tally()
+            for annotations, starts, feats, valid, proba in runs:
+                ranked = proba.copy()
+                ranked[:, rj] = np.where(proba[:, rj] >= p_min, proba[:, rj], -1.0)
+                labels = [WINDOW_LABELS[i] if v else "" for i, v in zip(np.argmax(ranked, axis=1), valid)]
+                acc = feats[:, column("acc_present")] > 0
+                dom = np.where(acc, feats[:, column("acc_rhythm_hz")], feats[:, column("emg_rhythm_hz")])
+                spread = acc & (feats[:, column("acc_log_rms")] >= math.log10(cfg.spread_rms_g))
+                tracker = EpisodeTracker(cfg)
+                _, alerts = tracker.step(labels, starts, starts + cfg.window_s, dom, spread, [()] * len(labels))
+                tally.add(DetectorOutput(alerts=tuple(alerts)), annotations, False, cfg.window_s)
+            f = tally.figures()
+            results.append({"rj_min_probability": p_min, "rj_on_windows": k_on, "sensitivity": f["sensitivity"],
+                            "false_alarms_per_24h": f["false_alarms_per_24h"], "median_latency_s": f["median_latency_s"]})
+    return results

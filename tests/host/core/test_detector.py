@@ -108,3 +108,12 @@ def test_make_detector_refuses_a_missing_model_instead_of_falling_back(tmp_path,
     with pytest.raises(ModelError, match="model file not found"):
         make_detector(device(), placement="foot")
     assert isinstance(make_detector(device(), classifier="baseline").classifier, BaselineClassifier)
+
+
+def test_a_declared_stream_that_never_delivers_is_reported_and_the_rest_analysed():
+    det = Detector(device(), BaselineClassifier())
+    first = det.process(Chunk("emg", 0.0, EMG_HZ, EMG[: int(8 * EMG_HZ)]))
+    assert not first.windows  # still waiting for the accelerometer
+    out = det.finish()
+    assert len(out.windows) == 9
+    assert [(f.kind, f.stream) for f in out.faults] == [("signal_lost", "accel")]
