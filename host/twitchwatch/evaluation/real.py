@@ -14,8 +14,9 @@ looking at any result, from the labels' resolution.
 
 Low-rate wrist data: the detector needs an accelerometer rate of at least
 :data:`DETECTOR_MIN_ACCEL_HZ`. Recordings below it (UEA BasicMotions, 10 Hz) are upsampled for the
-twitchwatch path only, per gap-free segment, with a polyphase FIR (``scipy.signal.resample_poly``,
-Kaiser window, beta 5) to that rate: this adds no information above the recording's own Nyquist
+twitchwatch path only, per gap-free segment, with a polyphase FIR
+(:func:`twitchwatch.sources.files.resample.upsample_accel`: ``scipy.signal.resample_poly``, Kaiser
+window, beta 5) to that rate: this adds no information above the recording's own Nyquist
 frequency (5 Hz); the OSD baseline does its own resampling to 25 Hz from the original samples.
 """
 
@@ -25,18 +26,16 @@ import json
 import sys
 import time
 from collections import Counter, defaultdict
-from dataclasses import replace
 from datetime import datetime, timezone
-from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from scipy import signal
 
 from twitchwatch.errors import ConfigError, TwitchwatchError
 from twitchwatch.model import Chunk, DetectorOutput, DeviceInfo, Fault
-from twitchwatch.sources.files import ArraySource, FileSource, Segment, open_file
+from twitchwatch.sources.files import FileSource, open_file
+from twitchwatch.sources.files.resample import upsample_accel
 
 from . import scoring
 from .osd_baseline import OsdBaseline
@@ -124,25 +123,6 @@ def replay(make: Factory, source: FileSource) -> DetectorOutput:
     return DetectorOutput.concat(outs)
 
 
-def upsampled(source: FileSource, rate_hz: float) -> FileSource:
-    """``source`` with its accelerometer segments resampled up to ``rate_hz`` (see module doc)."""
-    if not isinstance(source, ArraySource):
-        raise ConfigError(f"{source.path}: only in-memory sources can be upsampled for evaluation")
-    accel = source.device_info.stream("accel")
-    frac = Fraction(rate_hz / accel.rate_hz).limit_denominator(100)
-    new_rate = accel.rate_hz * frac.numerator / frac.denominator
-    segments = []
-    for seg in source.segments:
-        if seg.stream != "accel":
-            segments.append(seg)
-            continue
-        y = signal.resample_poly(seg.samples, frac.numerator, frac.denominator, axis=0, window=("kaiser", 5.0))
-        segments.append(Segment("accel", seg.t0_s, new_rate, np.ascontiguousarray(y)))
-    streams = tuple(replace(s, rate_hz=new_rate) if s.kind == "accel" else s for s in source.device_info.streams)
-    info = replace(source.device_info, streams=streams)
-    return ArraySource(source.path, source.format, info, segments, source.annotations, source.faults, source.cases())
-
-
 class Runner:
     """Runs each available detector on a source and keeps errors as data, never as a crash."""
 
@@ -181,7 +161,7 @@ class Runner:
         src = source
         accel = source.device_info.stream("accel")
         if name == "twitchwatch" and accel is not None and accel.rate_hz < DETECTOR_MIN_ACCEL_HZ:
-            src = upsampled(source, DETECTOR_MIN_ACCEL_HZ)
+            src = upsample_accel(source, DETECTOR_MIN_ACCEL_HZ)
             self.resampled.add(f"{source.format}: {accel.rate_hz:g} -> {src.device_info.stream('accel').rate_hz:g} Hz")
         try:
             return replay(make, src)

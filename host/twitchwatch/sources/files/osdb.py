@@ -234,11 +234,11 @@ def read_osdb(path: Path, placement: str | None = None) -> ArraySource:
             continue
         if cursor is not None and start > cursor + JOIN_TOLERANCE_S:
             faults.append(Fault("gap", cursor - origin, start - origin, "accel", "no OSDB datapoints"))
-            place = start
+            at = start
         else:
-            place = start if cursor is None else cursor
-        segments.append(Segment("accel", place - origin, rate, values))
-        cursor = place + values.shape[0] / rate
+            at = start if cursor is None else cursor
+        segments.append(Segment("accel", at - origin, rate, values))
+        cursor = at + values.shape[0] / rate
     for p in joined:
         ev = p.event
         ev_start, ev_end = p.blocks[0][0], p.blocks[-1][0] + p.blocks[-1][1].shape[0] / rate

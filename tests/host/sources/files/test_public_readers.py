@@ -90,6 +90,8 @@ def test_osdb_single_event_is_25_hz_three_axis_milli_g_to_g(real_data):
 def test_osdb_collection_has_59_events_gaps_as_faults_and_magnitude_channel(real_data):
     src = open_file(real_data / "osdb_seizure_samples" / "testDataVisualisation.json")
     assert len(src.cases()) == 59
+    assert src.device_info.placement == "wrist"
+    assert open_file(src.path, placement="foot").device_info.placement == "foot"
     assert src.device_info.stream("accel").channel_names == ("magnitude",)
     assert {f.kind for f in src.faults} == {"gap"}
     assert len(src.faults) >= 45  # events days apart are separated by gaps, never glued together

@@ -197,3 +197,25 @@ def test_edf_gap_and_mark_annotations_become_faults_and_marks_and_gap_zeros_are_
     assert [m.t_s for m in items if isinstance(m, Mark)] == [12.0]
     samples = np.vstack([c.samples for c in items if isinstance(c, Chunk)])
     assert samples.shape == (rate * 17, 3) and np.allclose(samples, 1.0, atol=1e-3)
+
+
+def test_upsampling_a_10_hz_file_keeps_its_timing_and_content(tmp_path):
+    from twitchwatch.sources.files.resample import upsample_accel
+
+    t = np.arange(200) / 10.0
+    write_csv(tmp_path / "slow.csv", t, {"ax": np.sin(2 * np.pi * 1.0 * t), "ay": 0 * t, "az": 1 + 0 * t})
+    from twitchwatch.sources.files import ArraySource, Segment
+
+    csv_src = open_file(tmp_path / "slow.csv")
+    with pytest.raises(ConfigError, match="in-memory"):
+        upsample_accel(csv_src, 16.0)
+    samples = np.vstack([c.samples for c in csv_src.items()])
+    mem = ArraySource(tmp_path / "slow.csv", "csv", csv_src.device_info, [Segment("accel", 0.0, 10.0, samples)])
+    up = upsample_accel(mem, 16.0)
+    assert up.device_info.stream("accel").rate_hz == 16.0
+    y = np.vstack([c.samples for c in up.items()])
+    assert y.shape == (320, 3)
+    tt = np.arange(320) / 16.0
+    inner = slice(32, -32)  # away from the FIR's edge transients
+    np.testing.assert_allclose(y[inner, 0], np.sin(2 * np.pi * tt[inner]), atol=0.05)
+    assert upsample_accel(up, 16.0) is up
