@@ -137,3 +137,20 @@ class DetectorConfig:
     def blocks_per_window(self) -> int:
         """Number of hop blocks in one window (window_s must be a multiple of hop_s)."""
         return int(round(self.window_s / self.hop_s))
+
+
+#: Alert settings that differ by placement, chosen on the tuning subjects (seeds from 500 000, never
+#: the evaluation seeds) with ``twitchwatch.evaluation.sim.tune_alert_settings``. Wrist movements
+#: (tooth brushing, dish washing) give short runs of confident rhythmic-jerking windows; requiring
+#: p >= 0.95 for 6 consecutive windows (3 s) removed them there at 100 % sensitivity and ~4 s median
+#: latency. The foot needed no change (no false alarm on its tuning day with the defaults).
+PLACEMENT_SETTINGS: dict[str, tuple[tuple[str, float], ...]] = {
+    "wrist": (("rj_min_probability", 0.95), ("rj_on_windows", 6)),
+}
+
+
+def config_for_placement(placement: str, base: DetectorConfig | None = None) -> DetectorConfig:
+    """The detector settings for a placement ("foot", "ankle", "wrist"): ``base`` plus its overrides."""
+    from dataclasses import replace
+
+    return replace(base or DetectorConfig(), **dict(PLACEMENT_SETTINGS.get(placement, ())))

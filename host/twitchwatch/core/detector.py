@@ -24,7 +24,7 @@ import numpy as np
 
 from twitchwatch.core.blocks import BlockReducer, block_ids, block_of
 from twitchwatch.core.classify import WindowClassifier, load_classifier
-from twitchwatch.core.config import DetectorConfig
+from twitchwatch.core.config import DetectorConfig, config_for_placement
 from twitchwatch.core.episodes import EpisodeTracker, FaultTracker
 from twitchwatch.core.events import EventDetector, EventSettings
 from twitchwatch.core.features import AccelWindows, EmgWindows, WindowBatch, column, compute_features
@@ -432,11 +432,12 @@ class Detector:
 
 
 def make_detector(device_info: DeviceInfo, placement: str | None = None, classifier: str = "model",
-                  config: DetectorConfig = DetectorConfig()) -> Detector:
+                  config: DetectorConfig | None = None) -> Detector:
     """A detector with the classifier for ``placement`` (default: the device's own placement).
 
     ``classifier`` is "model" (the trained file for the placement; ModelError if it is missing) or
-    "baseline" (the rule-based classifier, only when asked for).
+    "baseline" (the rule-based classifier, only when asked for). ``config`` defaults to
+    :func:`~twitchwatch.core.config.config_for_placement` of the placement.
     """
     where = placement or device_info.placement or "foot"
-    return Detector(device_info, load_classifier(where, classifier), config)
+    return Detector(device_info, load_classifier(where, classifier), config or config_for_placement(where))

@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from twitchwatch.core.classify import load_classifier
+from twitchwatch.core.config import config_for_placement
 from twitchwatch.core.detector import Detector
 from twitchwatch.model import WINDOW_LABELS, Chunk, DetectorOutput, DeviceInfo, Fault, StreamInfo
 
@@ -323,7 +324,8 @@ def evaluate(placement: str = "foot", first_seed: int = EVAL_SEED_BASE, quick: b
         items, annotations = sim_items(scenario, subject_seed, placement, montage, sim_seed)
         items = iter(items)
         info = next(items)
-        dets = [Detector(info, model), Detector(info, baseline)]
+        config = config_for_placement(placement)
+        dets = [Detector(info, model, config), Detector(info, baseline, config)]
         outs = run_detectors(items, dets)
         for key, out in zip(("model", "baseline"), outs):
             # fasciculation F1 only where both muscles are measured: the annotations do not say which
@@ -384,7 +386,7 @@ def tune_alert_settings(placement: str = "foot", first_seed: int = TUNE_SEED_BAS
     if first_seed >= EVAL_SEED_BASE - 1000 and first_seed <= EVAL_SEED_BASE + 1000:
         raise ValueError("tuning must not use the evaluation seeds")
     model = load_classifier(placement, "model")
-    base = DetectorConfig()
+    base = DetectorConfig()  # the defaults; the overrides per placement are what this explores
     runs = []
     for name, scenario, subject_seed, montage, sim_seed in eval_corpus(placement, first_seed, quick):
         items, annotations = sim_items(scenario, subject_seed, placement, montage, sim_seed)

@@ -51,3 +51,16 @@ def test_fault_hysteresis_alerts_once_and_reports_the_span():
     faults, alerts = f.step("saturated", flags, starts, starts + WIN, "accel", "clipping")
     assert [(a.level, a.kind, a.episode_start_s) for a in alerts] == [("fault", "saturated", 1.0)]
     assert [(x.kind, x.start_s, x.end_s) for x in faults] == [("saturated", 1.0, 6 * HOP + WIN)]  # a single clean window does not end it
+
+
+def test_wrist_detectors_need_a_longer_confident_run_than_foot_ones():
+    from twitchwatch.core.config import config_for_placement
+
+    wrist, foot = config_for_placement("wrist"), config_for_placement("foot")
+    assert (wrist.rj_on_windows, wrist.rj_min_probability) == (6, 0.95)
+    assert foot == DetectorConfig()
+    t = EpisodeTracker(wrist)
+    _, alerts = feed(t, ["rhythmic_jerking"] * 5 + ["quiet"] * 4)
+    assert alerts == []
+    _, alerts = feed(t, ["rhythmic_jerking"] * 6, first=9)
+    assert [a.level for a in alerts] == ["warning"]
