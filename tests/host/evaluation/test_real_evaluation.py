@@ -87,3 +87,22 @@ def test_an_alarm_stays_on_from_its_notification_to_the_end_of_its_episode():
     assert active == [(10, 60), (100, 100)]  # the second episode never closed: on at its notification only
     assert scoring.active_alert_intervals(alerts, episodes, "alarm") == [(15, 60)]
     assert scoring.overlaps(active, 40, 52) and not scoring.overlaps(active, 60.5, 99) and scoring.overlaps(active, 95, 101)
+
+
+def test_the_evaluation_builds_the_same_detector_as_the_live_product(real_data):
+    from twitchwatch.core.detector import make_detector
+    from twitchwatch.errors import ModelError
+    from twitchwatch.sources.files import open_file
+
+    make, _ = real.twitchwatch_factory("model")
+    for path in (real_data / "uea_epilepsy" / "Epilepsy_TRAIN.ts", real_data / "daphnet_fog" / "S03R02.txt"):
+        info = open_file(path).device_info
+        try:
+            live = make_detector(info)
+        except ModelError as exc:
+            pytest.fail(f"no shipped model to evaluate: {exc}")
+        ours = make(info)
+        assert type(ours) is type(live)
+        assert ours.c == live.c  # the per-placement DetectorConfig
+        assert type(ours.classifier) is type(live.classifier)
+        assert make(info).classifier is ours.classifier  # loaded once per placement
