@@ -126,7 +126,7 @@ class ArraySource(FileSource):
         self.annotations = tuple(annotations)
         self.faults = tuple(sorted(faults, key=lambda f: f.start_s))
         self._cases = tuple(cases)
-        self.segments = tuple(sorted(segments, key=lambda s: (s.t0_s, s.stream)))
+        self.segments = merge_contiguous(segments)
         for seg in self.segments:
             seg.samples.setflags(write=False)
 
@@ -157,6 +157,37 @@ class ArraySource(FileSource):
         streams = [chunks_of(s) for s in self.segments] + [faults()]
         for _, _, item in heapq.merge(*streams, key=lambda x: (x[0], x[1])):
             yield item
+
+
+def merge_contiguous(segments: list[Segment]) -> tuple[Segment, ...]:
+    """Segments sorted by time, with each run of back-to-back segments of one stream joined.
+
+    Two segments are back to back when the second starts within half a sample period of the first's
+    end (OSDB's 5 s datapoints, UEA's joined cases); joining them gives fewer, larger chunks and
+    the same samples on the same clock.
+    """
+    out: list[Segment] = []
+    open_run: dict[str, list[Segment]] = {}
+    def close(stream: str) -> None:
+        run = open_run.pop(stream)
+        if len(run) == 1:
+            out.append(run[0])
+        else:
+            out.append(Segment(stream, run[0].t0_s, run[0].rate_hz, np.concatenate([r.samples for r in run], axis=0)))
+    for seg in sorted(segments, key=lambda s: (s.t0_s, s.stream)):
+        run = open_run.get(seg.stream)
+        if run is not None:
+            last = run[-1]
+            end = run[0].t0_s + sum(r.samples.shape[0] for r in run) / last.rate_hz
+            if (seg.rate_hz == last.rate_hz and seg.samples.shape[1:] == last.samples.shape[1:]
+                    and abs(seg.t0_s - end) <= 0.5 / seg.rate_hz):
+                run.append(seg)
+                continue
+            close(seg.stream)
+        open_run[seg.stream] = [seg]
+    for stream in list(open_run):
+        close(stream)
+    return tuple(sorted(out, key=lambda s: (s.t0_s, s.stream)))
 
 
 def resolve_placement(default: str, override: str | None) -> str:
