@@ -87,3 +87,36 @@ def test_powers_match_what_the_watches_recorded_in_the_open_seizure_database(rea
     assert len(idx) > 1000
     recomputed = roi_ratio(rec_spec[idx], rec_roi[idx])
     assert np.array_equal(recomputed, [r for _, r in with_ratio])
+
+
+def test_the_alarm_count_reproduces_the_alarm_state_the_watches_recorded(real_data):
+    """With each user's own thresholds, the count rule gives the watch's recorded alarmState on
+    >= 90 % of datapoints (the rest: state 5, and alarms the accelerometer rule does not explain)."""
+    from datetime import datetime
+
+    def when(text):
+        for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%d-%m-%Y %H:%M:%S"):
+            try:
+                return datetime.strptime(text, fmt)
+            except ValueError:
+                pass
+        raise ValueError(text)
+
+    folder = real_data / "osdb_seizure_samples"
+    events = json.loads((folder / "testDataVisualisation.json").read_text())
+    events.append(json.loads((folder / "rawData.json").read_text()))
+    agree = total = 0
+    for e in events:
+        count = 0
+        for dp in sorted(e["datapoints"], key=lambda d: (when(d["dataTime"]), d["id"])):
+            thresh = dp.get("alarmThresh", e.get("alarmThresh"))
+            ratio_thresh = dp.get("alarmRatioThresh", e.get("alarmRatioThresh"))
+            if thresh is None or ratio_thresh is None or "alarmState" not in dp:
+                continue
+            ratio = int(roi_ratio(np.array([dp["specPower"]]), np.array([dp["roiPower"]]))[0])
+            count = count + 5 if dp["roiPower"] > thresh and ratio > ratio_thresh else 0
+            state = 2 if count > 10 else 1 if count > 5 else 0
+            agree += state == dp["alarmState"]
+            total += 1
+    assert total > 1500
+    assert agree / total >= 0.90, f"{agree}/{total}"
