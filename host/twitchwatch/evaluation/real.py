@@ -753,7 +753,12 @@ def to_json(result: dict) -> str:
 
 
 def run(args) -> int:
-    result = evaluate(Path(args.real), placement=args.placement, progress=True)
+    if getattr(args, "quick", False):  # the stated regression subset (REGRESSION_SUBSET)
+        result = evaluate(Path(args.real), placement=args.placement, only=REGRESSION_SUBSET["only"],
+                          max_files=REGRESSION_SUBSET["max_files"], progress=True)
+        result["subset"] = {"only": list(REGRESSION_SUBSET["only"]), "max_files": REGRESSION_SUBSET["max_files"]}
+    else:
+        result = evaluate(Path(args.real), placement=args.placement, progress=True)
     print(to_json(result) if args.json else format_table(result))
     return 0
 
