@@ -664,6 +664,9 @@ def footnotes(result: dict) -> list[str]:
     """What a reader of the table must know: grace, tuning, failures, resampling."""
     foot = [f"grace: {result['grace_before_s']:g} s before the labelled start, {result['grace_after_s']:g} s after "
             f"the end; trained/tuned on real data: {result['trained_or_tuned_on_real_data']}"]
+    if result.get("subset"):
+        foot.append(f"SUBSET (--quick): datasets {', '.join(result['subset']['only'])}, files limited to "
+                    f"{result['subset']['max_files']}; not comparable with the full published table")
     st = result.get("detector_state") or {}
     if st:
         models = ", ".join(f"{k} {v}" for k, v in st.get("models", {}).items()) or "none"
