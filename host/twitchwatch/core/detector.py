@@ -26,7 +26,7 @@ from twitchwatch.core.blocks import BlockReducer, block_ids, block_of
 from twitchwatch.core.classify import WindowClassifier, load_classifier
 from twitchwatch.core.config import DetectorConfig, config_for_placement
 from twitchwatch.core.episodes import EpisodeTracker, FaultTracker
-from twitchwatch.core.events import EventDetector, EventSettings
+from twitchwatch.core.events import EventDetector, EventSettings, merge_channel_twitches
 from twitchwatch.core.features import AccelWindows, EmgWindows, WindowBatch, column, compute_features
 from twitchwatch.core.filters import AccelFilters, Decimator, EmgFilters, decimation_factor
 from twitchwatch.errors import ConfigError
@@ -333,17 +333,18 @@ class Detector:
 
     def _collect(self, final: bool) -> DetectorOutput:
         windows, episodes, alerts, faults = self._windows(final)
+        merge_s = self.c.emg_refractory_s
         if final:
-            ready = sorted(self.held_events, key=lambda e: (e.t_s, e.stream, e.channel))
-            self.held_events = []
+            horizon = math.inf
         else:
             streams = list(self.streams.values())
             horizon = min(st.events.horizon_s() for st in streams) if streams else -math.inf
             if len(self.streams) < len(self.declared) - len(self.ignored):
                 horizon = -math.inf  # a declared stream may still deliver earlier events
-            ready = sorted((e for e in self.held_events if e.t_s < horizon), key=lambda e: (e.t_s, e.stream, e.channel))
-            if ready:
-                self.held_events = [e for e in self.held_events if e.t_s >= horizon]
+        ready: list[Event] = []
+        if self.held_events and (final or min(e.t_s for e in self.held_events) < horizon - merge_s):
+            held = sorted(self.held_events, key=lambda e: (e.t_s, e.stream, e.channel))
+            ready, self.held_events = merge_channel_twitches(held, horizon - merge_s, merge_s)
         faults = self.extra_faults + faults
         alerts = self.extra_alerts + alerts
         self.extra_faults, self.extra_alerts = [], []

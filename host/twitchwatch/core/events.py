@@ -223,3 +223,45 @@ class EventDetector:
                     merged.append([on, off, peak])
             out.extend(self._event(ch, *m) for m in merged)
         return out
+
+
+def merge_channel_twitches(events: list[Event], cut_s: float, window_s: float) -> tuple[list[Event], list[Event]]:
+    """One event per twitch seen on several EMG channels (cross-talk between neighbouring muscles).
+
+    ``events`` must be sorted by time. EMG twitches on different channels that start within
+    ``window_s`` of a group's first twitch become one Event (channel "ta+gc", the highest amplitude,
+    the union of durations). Only groups whose first event starts before ``cut_s`` are decided;
+    every event that could join them must already be in ``events`` (the caller's horizon).
+
+    Returns
+    -------
+    ready : the decided events (merged), in time order
+    waiting : the events left for later
+    """
+    ready: list[Event] = []
+    waiting: list[Event] = []
+    used = [False] * len(events)
+    for i, e in enumerate(events):
+        if used[i]:
+            continue
+        if e.t_s >= cut_s:
+            waiting.append(e)
+            continue
+        if e.stream != "emg" or e.kind != "twitch":
+            ready.append(e)
+            continue
+        group = [e]
+        j = i + 1
+        while j < len(events) and events[j].t_s < e.t_s + window_s:
+            o = events[j]
+            if not used[j] and o.stream == "emg" and o.kind == "twitch" and all(o.channel != g.channel for g in group):
+                group.append(o)
+                used[j] = True
+            j += 1
+        if len(group) == 1:
+            ready.append(e)
+        else:
+            end = max(g.t_s + g.duration_s for g in group)
+            ready.append(Event(e.t_s, end - e.t_s, "twitch", "emg", "+".join(g.channel for g in group),
+                               max(g.amplitude for g in group)))
+    return ready, waiting

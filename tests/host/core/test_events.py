@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from twitchwatch.core.blocks import block_ids, block_of
 from twitchwatch.core.events import EventDetector, EventSettings
@@ -55,3 +56,19 @@ def test_events_do_not_depend_on_chunking():
     for t in (2.0, 4.4995, 7.0):
         env[int(t * FS) : int(t * FS) + 10] = 60.0
     assert run(env) == run(env, cuts=[1, 4499, 4500, 4503, 7001, 9000])
+
+
+def test_a_twitch_seen_on_both_emg_channels_is_one_event():
+    from twitchwatch.core.events import merge_channel_twitches
+    from twitchwatch.model import Event
+
+    events = [
+        Event(1.000, 0.010, "twitch", "emg", "ta", 50.0),
+        Event(1.004, 0.012, "twitch", "emg", "gc", 20.0),  # cross-talk of the same twitch
+        Event(1.010, 0.010, "twitch", "emg", "ta", 30.0),  # same channel again: a second twitch
+        Event(1.500, 0.300, "burst", "emg", "gc", 90.0),
+        Event(2.000, 0.010, "twitch", "emg", "gc", 40.0),  # not yet decidable (after the cut)
+    ]
+    ready, waiting = merge_channel_twitches(events, cut_s=1.99, window_s=0.02)
+    assert [(e.t_s, e.channel, e.amplitude) for e in ready] == [(1.0, "ta+gc", 50.0), (1.01, "ta", 30.0), (1.5, "gc", 90.0)]
+    assert ready[0].duration_s == pytest.approx(0.016) and waiting == events[4:]
