@@ -66,6 +66,25 @@ def open_source(path: str, format: str | None = None, placement: str | None = No
     return open_file(p, format=format, placement=placement)
 
 
+def _fast_enough(src):
+    """``src`` itself, or, below the detector's slowest accelerometer rate (UEA BasicMotions is
+    10 Hz), the same file upsampled exactly as ``evaluate --real`` does, with a note on stderr."""
+    from twitchwatch.core.config import DetectorConfig
+    from twitchwatch.sources.files import ArraySource
+    from twitchwatch.sources.files.resample import upsample_accel
+
+    accel = src.device_info.stream("accel")
+    minimum = DetectorConfig().min_accel_rate_hz
+    if accel is None or accel.rate_hz >= minimum or not isinstance(src, ArraySource):
+        return src
+    up = upsample_accel(src, minimum)
+    new_rate = up.device_info.stream("accel").rate_hz
+    print(f"twitchwatch: note: {src.path}: accelerometer at {accel.rate_hz:g} Hz is below the detector's "
+          f"{minimum:g} Hz; upsampled to {new_rate:g} Hz (polyphase FIR, adds nothing above "
+          f"{accel.rate_hz / 2:g} Hz)", file=sys.stderr)
+    return up
+
+
 class Progress:
     """A progress line on stderr: redrawn in place on a terminal, every 10 % otherwise, and
     only for work that takes more than a second."""
@@ -165,7 +184,7 @@ def replay(args, progress_stream=None) -> dict:
     """Run the replay; print as asked; return the summary dict."""
     from twitchwatch.core.detector import make_detector
 
-    src = open_source(args.file, args.format, args.placement)
+    src = _fast_enough(open_source(args.file, args.format, args.placement))
     info: DeviceInfo = src.device_info
     detector = make_detector(info, placement=args.placement, classifier=args.classifier)
     em = _Emitter(args.json)
