@@ -32,10 +32,13 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
     .venv/bin/python -m pip install -q --upgrade pip >&2
 fi
-stamp=".venv/.twitchwatch-installed$([ $want_test -eq 1 ] && echo -test)"
+stamp=".venv/.twitchwatch-installed"
+extras=""
+if [ $want_test -eq 1 ]; then
+    stamp=".venv/.twitchwatch-installed-test"
+    extras="[test,bench]"
+fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    extras=""
-    [ $want_test -eq 1 ] && extras="[test,bench]"
     .venv/bin/python -m pip install -q -e ".${extras}" >&2
     touch "$stamp"
 fi
