@@ -266,9 +266,11 @@ async def test_an_alert_from_the_virtual_device_shows_live_and_is_reviewed_and_l
         run = asyncio.create_task(pipeline.run(stop=stop))
         try:
             banner = await page.wait_for_selector(".banner.alarm, .banner.warning", timeout=30000)
-            seen = time.monotonic()
+            # no wall-clock bound here: this test runs the whole pipeline at 4x real time, and on a
+            # loaded machine its timing is the machine's. Hub-to-banner latency is bounded in
+            # test_live_page_shows_an_alert_from_the_hub_within_a_second and measured in
+            # `twitchwatch bench` (dashboard_alert_latency_ms_*).
             assert raised, "the page showed an alert the pipeline never raised"
-            assert seen - raised[0] < LATENCY_BOUND_S
             assert "rhythmic jerking" in await banner.inner_text()
             await page.wait_for_function("() => document.querySelector('#tile-connection .v').textContent === 'connected'")
             await page.screenshot(path=str(screenshots / "live-virtual-device.png"))
