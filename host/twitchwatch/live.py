@@ -34,6 +34,10 @@ from twitchwatch.sources.base import connection_event, is_connection_event
 #: Items waiting between the source and the detector. A block is ~20-125 ms of one stream, so
 #: 4096 items is minutes of data: enough to ride out a slow disk or a GC pause, still bounded.
 INPUT_QUEUE_ITEMS = 4096
+#: Items (chunks, faults) held for the detector while it is being built (loading a model takes
+#: seconds); ~20 chunks/s at the default rates, so this covers minutes. Beyond it, chunks are
+#: recorded but not analysed, and counted.
+DETECTOR_HOLD_ITEMS = 8192
 #: At most this many --on-alert commands run at once; more alerts wait their turn in a task
 #: (never the pipeline).
 MAX_HOOKS_RUNNING = 4
@@ -147,6 +151,9 @@ class LivePipeline:
         self.started = asyncio.Event()  # set once the first DeviceInfo has been handled
         self.items_processed = 0
         self._draining = False
+        self._building: asyncio.Future | None = None  # the detector being built off the loop
+        self._held: list[tuple[str, Any]] = []  # detector input waiting for it, oldest first
+        self._queue: asyncio.Queue | None = None
 
     # ---- run --------------------------------------------------------------------------------
 
@@ -157,6 +164,7 @@ class LivePipeline:
         the recording and the store session cleanly.
         """
         queue: asyncio.Queue = asyncio.Queue(self.queue_items)
+        self._queue = queue
         stop = stop or asyncio.Event()
         reader = asyncio.create_task(self._read(queue), name="live-source")
         stopper = asyncio.create_task(self._stop_after(stop, duration_s), name="live-stop")
@@ -306,7 +314,7 @@ class LivePipeline:
                     raise FileFormatError(f"{self.recording_path}: cannot create its folder: "
                                           f"{exc.strerror or exc}") from None
                 self.writer = SessionWriter(self.recording_path, info, force=self.force)
-            self.detector = self.detector_factory(info)
+            self._build_detector(info)
             if self.store is not None:
                 self.summary.session_id = self._store(
                     "create_session", info, self.source_name or info.source, time.time(), self.recording_path)
@@ -354,7 +362,40 @@ class LivePipeline:
                    f"-{format_clock(fault.end_s - self._origin())} {fault.detail}".rstrip())
         self._output(self._call_detector("process_fault", fault))
 
+    def _build_detector(self, info: DeviceInfo) -> None:
+        """Build the detector in a worker thread: loading a model takes seconds, and the loop must
+        keep reading the device meanwhile (a blocked loop lets the device's buffer overflow).
+        Chunks and faults that arrive meanwhile are recorded and published as usual and held for
+        the detector, which gets them in order once it is ready."""
+        self._building = asyncio.get_running_loop().run_in_executor(None, self.detector_factory, info)
+        self._building.add_done_callback(self._adopt_detector)
+
+    def _adopt_detector(self, fut: asyncio.Future) -> None:
+        self._building = None
+        if fut.cancelled():
+            return
+        exc = fut.exception()
+        if exc is not None:  # e.g. a missing or untrusted model: end the run with its message
+            if not isinstance(exc, TwitchwatchError):
+                exc = TwitchwatchError(f"cannot build the detector: {type(exc).__name__}: {exc}")
+            try:
+                self._queue.put_nowait(("error", exc))
+            except asyncio.QueueFull:
+                self._held.clear()
+                self.summary.detector_error = str(exc)
+            return
+        self.detector = fut.result()
+        held, self._held = self._held, []
+        for method, arg in held:
+            self._output(self._call_detector(method, arg))
+
     def _call_detector(self, method: str, *args) -> DetectorOutput | None:
+        if self._building is not None and method != "finish":
+            if len(self._held) < DETECTOR_HOLD_ITEMS:
+                self._held.append((method, args[0]))
+            elif method == "process":
+                self.summary.undetected_chunks += 1
+            return None
         if self.detector is None or self.summary.detector_error is not None:
             return None
         try:
@@ -423,6 +464,10 @@ class LivePipeline:
     # ---- end --------------------------------------------------------------------------------
 
     def _finish(self) -> None:
+        if self._building is not None:  # stopped before the detector was ready
+            self._building.cancel()
+            self.summary.undetected_chunks += sum(1 for method, _ in self._held if method == "process")
+            self._held.clear()
         try:
             self._output(self._call_detector("finish"))
             self._write_truth()

@@ -15,7 +15,7 @@ from twitchwatch.core.detector import make_detector
 from twitchwatch.errors import ProtocolVersionError
 from twitchwatch.hub import Hub
 from twitchwatch.live import LivePipeline
-from twitchwatch.model import Chunk, DetectorOutput, DeviceInfo
+from twitchwatch.model import Chunk, DetectorOutput, DeviceInfo, Fault
 from twitchwatch.recording import SessionReader
 from twitchwatch.sources.serial import SerialSource
 from twitchwatch.sources.virtual import VirtualDevice, VirtualSerialPort
@@ -217,3 +217,47 @@ async def test_a_stop_is_prompt_even_with_a_backlog_and_the_backlog_is_still_rec
     assert summary.undetected_chunks > 0
     recorded = sum(c.n for c in SessionReader(tmp_path / "s.twr").items() if isinstance(c, Chunk))
     assert recorded == summary.samples  # every chunk read from the source was recorded
+
+
+async def test_a_slow_detector_build_neither_stalls_the_device_nor_loses_detector_input(tmp_path):
+    """Loading a model takes seconds: meanwhile the loop keeps reading and recording, and the
+    detector gets every chunk it missed, in order, once it is ready."""
+    import threading
+
+    from twitchwatch.errors import ModelError
+
+    _, items = sim_items("quiet:2,rhythmic_jerking:14", seed=3)
+    built = threading.Event()
+    recorded_before_ready = []
+
+    def slow_factory(info):
+        if not built.wait(10):  # released by the test once chunks have flowed past the build
+            raise RuntimeError("the event loop was blocked while the detector was being built")
+        return baseline(info)
+
+    pipeline = LivePipeline(ListSource(items), slow_factory, recording_path=tmp_path / "s.twr",
+                            out=io.StringIO(), err=io.StringIO())
+    hub_sub = pipeline.hub.subscribe(maxsize=100000)
+    run = asyncio.create_task(pipeline.run())
+    while pipeline.summary.chunks < 20:  # the source keeps flowing while the detector is built
+        await asyncio.sleep(0.01)
+    recorded_before_ready.append(pipeline.summary.chunks)
+    built.set()
+    summary = await asyncio.wait_for(run, 60)
+    assert recorded_before_ready[0] >= 20 and summary.undetected_chunks == 0
+    whole = baseline(items[0])
+    expected = DetectorOutput.concat([whole.process(i) if isinstance(i, Chunk) else whole.process_fault(i)
+                                      for i in items[1:] if isinstance(i, (Chunk, Fault))]
+                                     + [whole.finish()])
+    got = DetectorOutput.concat([o for o in hub_sub.get_nowait() if isinstance(o, DetectorOutput)])
+    assert got.alerts == expected.alerts and got.windows == expected.windows
+    assert any(a.kind == "rhythmic_jerking" for a in got.alerts)
+
+    def broken_factory(info):
+        raise ModelError("models/foot.skops: holds untrusted types")
+
+    pipeline = LivePipeline(ListSource(items), broken_factory, recording_path=tmp_path / "t.twr",
+                            out=io.StringIO(), err=io.StringIO())
+    with pytest.raises(ModelError, match="untrusted"):
+        await asyncio.wait_for(pipeline.run(), 60)
+    assert SessionReader(tmp_path / "t.twr").device_info is not None  # what was recorded is kept
