@@ -96,8 +96,9 @@ class _Stream:
     def feed(self, raw: np.ndarray) -> list[Event]:
         """Filter, detect events, buffer features and block statistics of raw samples (n, channels)."""
         n = raw.shape[0]
-        finite = np.isfinite(raw).all(axis=1)
-        if not finite.all():
+        all_finite = bool(np.isfinite(raw).all())  # one flat pass; rows only looked at when needed
+        finite = None if all_finite else np.isfinite(raw).all(axis=1)
+        if not all_finite:
             raw = self._hold(raw, finite)
         elif n:
             self.last_valid = raw[-1].copy()
@@ -125,10 +126,15 @@ class _Stream:
             new = {"env": env, "snr": np.where(np.isfinite(fl), env / np.where(np.isfinite(fl), fl, 1.0), 0.0)}
             extra = sig.zero_crossings.astype(float)
         self._append(new)
-        clipped = np.zeros(n)
+        per_sample = np.zeros((n, 3 + extra.shape[1]))  # n, invalid, clipped, [zero crossings...]
+        per_sample[:, 0] = 1.0
+        if finite is not None:
+            per_sample[:, 1] = ~finite
         if self.info.range > 0:
-            clipped = (np.abs(raw) >= CLIP_LEVEL * self.info.range).any(axis=1).astype(float)
-        per_sample = np.column_stack([np.ones(n), (~finite).astype(float), clipped, extra])
+            over = np.abs(raw) >= CLIP_LEVEL * self.info.range
+            if over.any():
+                per_sample[:, 2] = over.any(axis=1)
+        per_sample[:, 3:] = extra
         done_ids, sums = self.sums.feed(ids, per_sample, next_id)
         _, maxs = self.maxs.feed(ids, raw, next_id)
         _, mins = self.mins.feed(ids, raw, next_id)

@@ -111,15 +111,15 @@ class EventDetector:
             uniq, floors = self._floors_for(ids, done_ids, done_geo)
             self._floor_block, self._floor = int(uniq[-1]), floors[-1].copy()
             floor = floors[np.searchsorted(uniq, ids)]
-        if not self._active.any() and not (env > self.s.on_ratio * floor).any():
+        on = env > self.s.on_ratio * floor
+        if not self._active.any() and not on.any():
             # nothing crosses the onset threshold and nothing is open: only pending events may end
             return self._flush_pending(g0 + n, force=False), floor
-        on = env > self.s.on_ratio * floor
-        off = env < self.s.off_ratio * floor
-        code = np.where(on, 1, np.where(off, 0, -1))
-        last = np.where(code >= 0, np.arange(n)[:, None], -1)
+        # on and off exclude each other (floor > 0): the state is "on" at the last decided sample
+        decided = on | (env < self.s.off_ratio * floor)
+        last = np.where(decided, np.arange(n)[:, None], -1)
         np.maximum.accumulate(last, axis=0, out=last)
-        state = np.where(last >= 0, np.take_along_axis(code, np.maximum(last, 0), axis=0) == 1, self._active[None, :])
+        state = np.where(last >= 0, np.take_along_axis(on, np.maximum(last, 0), axis=0), self._active[None, :])
         prev = np.concatenate([self._active[None, :], state[:-1]])
         events: list[Event] = []
         for ch in range(self.c):
