@@ -17,7 +17,13 @@ Modelling choices and sources (numbers from ``shared/PHYSIOLOGY.md`` unless said
   abrupt (the last burst ends within 0.3 s of the segment end). Optional tonic phase (10-20 s,
   Kaufmann et al. 2015) with sustained 150-270 Hz EMG on both channels and a held plantarflexion;
   optional spread (``generalized``): from a fraction of the clonic phase on, jerks grow x2.2 and
-  move the whole limb (all three axes).
+  move the whole limb (all three axes). At the wrist (assumed, see ``WRIST_JERK_SCALE``): jerk
+  size spread over a decade (magnitude SD ~0.08-1.3 g at 25 Hz), interval CV 0.08-0.3 and jerk
+  amplitude CV ~0.35, because the arm's motion sums several muscle groups and is damped or
+  restrained to a varying degree. This change (Nov 2026) was prompted by the real-data finding
+  that the wrist model called real tonic-clonic seizures (Open Seizure Database) voluntary
+  movement; the ranges were chosen wide on purpose, not fitted to those recordings, but that
+  database is no longer entirely independent of the simulator's design (docs/real-data-evaluation.md).
 - Voluntary foot tapping: bouts of 3-15 s separated by 1-6 s pauses (assumed); inter-tap interval
   CV ~0.04 (rhythmic tapping is far more regular than clonic jerking; Repp 2005, Psychon Bull Rev
   12:969, reports ITI variability of a few %); rate drifts randomly, no slowing trend; full
@@ -32,7 +38,11 @@ Modelling choices and sources (numbers from ``shared/PHYSIOLOGY.md`` unless said
 - Gait: heel strike ringing (15-30 Hz, 10-20 ms decay; assumed) of ``heel_strike_g`` (walking)
   or ``run_impact_g`` (running, up to 40 g: clips at 16 g); stride-phase ankle angle template
   (dorsiflexed at heel strike, plantarflexed at toe-off); TA active around heel strike and in
-  swing, GA in mid/late stance; stride period jitter CV ~2.5%.
+  swing, GA in mid/late stance; stride period jitter CV ~2.5% (running, stairs); walking stride
+  CV 1.5-6% (``WALK_STRIDE_CV``: healthy to Parkinsonian, Hausdorff et al.) and a ``vigour``
+  of 0.15-1 scaling impacts and swing (``WALK_VIGOUR``: shuffling gait, soft shoes, a sensor on
+  the shank); wrist running feels 2-8 % of the foot's impact (``WRIST_RUN_IMPACT``). Prompted,
+  like the wrist jerks, by false alarms on real gait (Daphnet, UEA running); assumed ranges.
 - PLM: quasi-periodic (interval CV 0.25, 5-90 s), each a slow dorsiflexion of 0.5-10 s (median
   ~2 s) with sustained TA EMG (AASM scores PLMs on TA).
 - Cramp: gastrocnemius EMG at 30-70% of maximum for the whole segment, held plantarflexion.
@@ -54,7 +64,7 @@ import numpy as np
 from twitchwatch.model import Annotation
 from twitchwatch.sim.plan import Gait, Oscillator, Plan
 from twitchwatch.sim.scenario import ACTIVITIES, Segment
-from twitchwatch.sim.subject import Subject
+from twitchwatch.sim.subject import Subject, _loguniform
 
 #: (pitch, roll) in rad of each posture, before the subject's mounting offset.
 POSTURE_ANGLES: dict[str, tuple[float, float]] = {
@@ -83,6 +93,26 @@ SWAY_RAD: dict[str, float] = {
     "prone": 0.0015, "table": 0.0, "arm_hanging": 0.006, "arm_bent": 0.006, "lap": 0.004, "desk": 0.003,
     "hand_at_mouth": 0.008, "above_head": 0.01, "sink": 0.006,
 }
+
+
+#: Range (log-uniform) of the overall size of wrist clonic jerks relative to the subject's
+#: ``jerk_rad``-based default, which alone gives a magnitude SD of ~0.8-1.3 g at 25 Hz. Assumed:
+#: how much a convulsing arm moves depends on restraint, bedding, posture and who holds it, so
+#: the size is spread over a decade (SD ~0.08-1.3 g) and cannot be the classifier's cue.
+WRIST_JERK_SCALE = (0.08, 1.0)
+#: Wrist jerk-interval CV range (uniform) and jerk-size CV (log-normal sigma); the foot keeps 0.08
+#: and 0.15. Assumed: the arm's motion sums several muscle groups' jerks.
+WRIST_JERK_INTERVAL_CV = (0.08, 0.3)
+WRIST_JERK_AMP_CV = 0.35
+#: Stride-period CV range of walking, log-uniform: ~1.5-3 % in healthy adults, up to ~6 % in
+#: Parkinson's disease, more in freezers (Hausdorff et al. 1998, Mov Disord 13:428; Hausdorff
+#: 2005, Eur J Neurosci 19:2052; values approximate).
+WALK_STRIDE_CV = (0.015, 0.06)
+#: Scale (log-uniform) of walking impacts and ankle swing: shuffling, short-stepped (Parkinsonian)
+#: gait, soft shoes or a sensor on the shank above the ankle all reduce both (assumed range).
+WALK_VIGOUR = (0.15, 1.0)
+#: Wrist running: share of the foot's running impact reaching the wrist (assumed 2-8 %).
+WRIST_RUN_IMPACT = (0.02, 0.08)
 
 
 def posture_vector(pitch: float, roll: float) -> np.ndarray:
@@ -221,7 +251,7 @@ def plan_rest(ctx: Ctx, seg, t0, t1, rng) -> None:
 def plan_jerking(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
     s = ctx.subject
     dur = t1 - t0
-    amp_scale = float(seg.param("amplitude", 1.0))
+    amp_scale = float(seg.param("amplitude", 1.0 if ctx.foot else _loguniform(rng, *WRIST_JERK_SCALE)))
     tonic = float(seg.param("tonic", 0.0))
     tc = t0
     if tonic > 0:
@@ -248,7 +278,10 @@ def plan_jerking(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
     n = int(phase[-1])
     nominal = np.interp(np.arange(n) + 0.1, phase, u)
     iv = np.diff(np.concatenate([[0.0], nominal]))
-    iv = iv * np.clip(1.0 + rng.normal(0, 0.08, n), 0.7, 1.3)
+    # Interval jitter: CV 0.08 at the foot (one limb, quasi-regular); at the wrist the recorded
+    # motion sums jerks of several arm and trunk muscle groups, so CV 0.08-0.3 (assumed).
+    cv = 0.08 if ctx.foot else float(seg.param("interval_cv", rng.uniform(*WRIST_JERK_INTERVAL_CV)))
+    iv = iv * np.clip(1.0 + rng.normal(0, cv, n), max(0.2, 1.0 - 3.5 * cv), 1.0 + 3.5 * cv)
     on_u = np.cumsum(iv)
     period = 1.0 / (f1 + (f0 - f1) * np.exp(-on_u / decay))
     bdur = np.clip(s.burst_duty * period * (1.0 + 0.3 * on_u / dc), 0.08, 0.9 * period)
@@ -258,7 +291,8 @@ def plan_jerking(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
     if n == 0:
         return
     # bursts run at full strength to the last one that fits in the segment: an abrupt end
-    amp = amp_scale * (0.25 + 0.75 * (1.0 - np.exp(-on_u / build))) * np.exp(rng.normal(0, 0.15, n))
+    amp_cv = 0.15 if ctx.foot else WRIST_JERK_AMP_CV
+    amp = amp_scale * (0.25 + 0.75 * (1.0 - np.exp(-on_u / build))) * np.exp(rng.normal(0, amp_cv, n))
     gen = float(seg.param("generalized", 0.0))
     spread = np.zeros(n)
     if gen > 0:
@@ -325,8 +359,13 @@ def plan_gait(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
         kind, impact, pitch, lin = "walk", s.heel_strike_g, 1.0, (1.5, 0.8)
         ta, ga = 0.25, 0.35
     stride_hz *= rng.uniform(0.95, 1.05)
+    cv, vigour = 0.025, 1.0
+    if kind == "walk":
+        cv = _loguniform(rng, *WALK_STRIDE_CV)
+        vigour = float(seg.param("vigour", _loguniform(rng, *WALK_VIGOUR)))
+        impact, pitch, lin = impact * vigour, pitch * np.sqrt(vigour), (lin[0] * np.sqrt(vigour), lin[1] * np.sqrt(vigour))
     n = int((t1 - t0) * stride_hz) + 2
-    per = np.clip(rng.normal(1.0 / stride_hz, 0.025 / stride_hz, n), 0.5 / stride_hz, None)
+    per = np.clip(rng.normal(1.0 / stride_hz, cv / stride_hz, n), 0.5 / stride_hz, None)
     hs = t0 + 0.4 + np.concatenate([[0.0], np.cumsum(per[:-1])])  # stride k lasts per[k]
     keep = hs + per < t1 - 0.3
     hs, per = hs[keep], per[keep]
@@ -335,7 +374,8 @@ def plan_gait(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
         return
     if not ctx.foot:
         # Wrist: arm swing at the stride frequency, attenuated impacts at every step.
-        arm = {"run": (0.6, 1.0, 0.06 * impact), "stairs": (0.3, 0.3, 0.1 * impact)}.get(kind, (0.35, 0.3, 0.1 * impact))
+        run_share = _loguniform(rng, *WRIST_RUN_IMPACT) if kind == "run" else 0.06
+        arm = {"run": (0.6, 1.0, run_share * impact), "stairs": (0.3, 0.3, 0.1 * impact)}.get(kind, (0.35, 0.3, 0.1 * impact))
         ctx.plan.gaits.append(Gait(t0, t1, "armswing", hs, per, arm[0], (arm[1], 0.5 * arm[1])))
         steps = np.concatenate([hs, hs + per / 2])
         gi = arm[2] * np.exp(rng.normal(0, 0.2, len(steps)))

@@ -102,7 +102,8 @@ ACTIVITY_PARAMS: dict[str, dict[str, tuple]] = {
         "f_end_hz": (0.2, 5.0),  # towards the end, Hz; above f_start_hz it is clamped to it (never speeds up)
         "decay_s": (1.0, 600.0),  # time constant of the slowing, s
         "build_s": (0.1, 30.0),  # amplitude build-up time constant, s
-        "amplitude": (0.1, 5.0),  # scale on the subject's jerk size
+        "amplitude": (0.05, 5.0),  # scale on the subject's jerk size (wrist default: random, WRIST_JERK_SCALE)
+        "interval_cv": (0.0, 0.5),  # wrist only: jerk-interval CV (default random 0.08-0.3; foot 0.08)
         "tonic": (0.0, 60.0),  # 0: none, 1: tonic phase of 10-20 s, > 1: its length, s
         "generalized": (0.0, 1.0),  # 0: focal, 1: spread at half-time, (0, 1): spread at that fraction
     },
@@ -112,7 +113,8 @@ ACTIVITY_PARAMS: dict[str, dict[str, tuple]] = {
         "amplitude_g": (0.001, 3.0),
         "pattern": ("alternating", "synchronous"),
     },
-    "walking": {"cadence_spm": (40.0, 160.0)},
+    "walking": {"cadence_spm": (40.0, 160.0),
+                "vigour": (0.05, 2.0)},  # scale of impacts and swing (default random, WALK_VIGOUR)
     "tapping": {"hz": (0.5, 8.0)},
     "plm": {"interval_s": (5.0, 90.0)},
     "fidget": {"rate_per_s": (0.01, 5.0)},

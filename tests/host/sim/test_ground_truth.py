@@ -136,7 +136,7 @@ def test_tremor_frequency_is_in_its_band_and_emg_alternates(kind, lo, hi):
 
 def test_walking_cadence_and_heel_strikes_match_the_subject():
     subject = draw_subject(8)
-    rec = simulate(parse_scenario("walking:60"), subject, CFG, seed=4)
+    rec = simulate(parse_scenario("walking[vigour=1]:60"), subject, CFG, seed=4)
     fa = rec.accel_rate_hz
     mag = np.linalg.norm(rec.accel_g, axis=1)
     peaks, _ = signal.find_peaks(mag, height=1.0 + 0.5 * subject.heel_strike_g, distance=int(0.5 * fa))
@@ -250,3 +250,22 @@ def test_annotated_electrode_pops_are_baseline_jumps_in_the_emg():
     fe = rec.emg_rate_hz
     jump = [np.abs(rec.emg_uv[int(p.onset_s * fe) + 1 : int(p.onset_s * fe) + 5]).max(axis=0).max() for p in pops]
     assert np.median(jump) > 10 * rec.emg_uv[: int(5 * fe)].std()
+
+
+def test_shuffling_gait_has_softer_impacts_than_vigorous_gait():
+    subject = draw_subject(8)
+    peak = {}
+    for v in (1.0, 0.15):
+        rec = simulate(parse_scenario(f"walking[vigour={v}]:30"), subject, CFG, seed=4)
+        peak[v] = np.percentile(np.linalg.norm(rec.accel_g, axis=1), 99)
+    assert peak[0.15] - 1.0 < 0.5 * (peak[1.0] - 1.0)
+
+
+def test_wrist_jerk_intervals_are_less_regular_when_asked():
+    def interval_cv(cv):
+        sc = parse_scenario(f"rhythmic_jerking[f_start_hz=3;f_end_hz=3;interval_cv={cv}]:30", placement="wrist")
+        rec = simulate(sc, draw_subject(3, "wrist"), SimConfig(accel_rate_hz=32.0, emg_channels=0), seed=2)
+        iv = np.diff([e.onset_s for e in rec.events("jerk")])
+        return iv.std() / iv.mean()
+
+    assert interval_cv(0.3) > 2.0 * interval_cv(0.05)
