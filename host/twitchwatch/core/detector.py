@@ -79,6 +79,7 @@ class _Stream:
         self.window_n = int(round(config.window_s * self.feature_rate_hz))
         self.next_index = 0
         self.last_valid = None  # (channels,) last finite raw sample
+        self.gaps: list[tuple[float, float]] = []  # [start, end) s of filled gaps a window may still hold
         # per-block sums: n, invalid, clipped (+ zero crossings per channel for EMG); max and min per channel
         self.sums = BlockReducer(np.add, 3 + (channels if self.kind == "emg" else 0))
         self.maxs = BlockReducer(np.maximum, channels)
@@ -171,8 +172,13 @@ class _Stream:
         self.block_rows = np.concatenate([self.block_rows, rows])
 
     def fill_gap(self, gap_s: float) -> list[Event]:
-        """Hold the last sample over a gap, the held samples counted as invalid."""
+        """Hold the last sample over a gap, the held samples counted as invalid.
+
+        The gap is remembered so that windows holding it are left unlabelled without raising
+        ``invalid_samples``/``signal_lost`` faults of their own: the gap is already reported."""
         n = int(round(gap_s * self.rate_hz))
+        start = self.expected_t()
+        self.gaps.append((start, start + n / self.rate_hz))
         value = self.last_valid if self.last_valid is not None else np.zeros(self.channels)
         block = np.full((n, self.channels), np.nan)
         block[:] = np.nan
@@ -201,8 +207,16 @@ class _Stream:
         cs = np.concatenate([np.zeros((1, rows.shape[1])), np.cumsum(rows, axis=0)])
         return cs[pos + nb] - cs[pos]
 
+    def overlaps_gap(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """For each window [starts, ends) s, whether it holds part of a filled gap; (w,) bool."""
+        hit = np.zeros(starts.shape, dtype=bool)
+        for a, b in self.gaps:
+            hit |= (starts < b) & (ends > a)
+        return hit
+
     def trim(self, next_window_start_s: float, next_block: int) -> None:
         """Forget buffered samples and blocks that no future window needs."""
+        self.gaps = [(a, b) for a, b in self.gaps if b > next_window_start_s]
         keep_from = int(self.feature_start(np.array([next_window_start_s]))[0])
         drop = keep_from - self.buffer_base
         if drop > 0 and self.buffer:
@@ -284,7 +298,7 @@ class Detector:
                 raise ConfigError(f"{self._name()}: {kind} channels changed from {st.channels} to {samples.shape[1]}")
             gap_s = chunk.t0_s - st.expected_t()
             if gap_s * st.rate_hz > GAP_TOLERANCE_SAMPLES:
-                self.extra_faults.append(Fault("gap", st.expected_t(), chunk.t0_s, kind, f"{gap_s:.3f} s missing"))
+                self.extra_faults.append(Fault("gap", float(st.expected_t()), float(chunk.t0_s), kind, f"{gap_s:.3f} s missing"))
                 if gap_s <= MAX_FILL_S:
                     self.held_events.extend(st.fill_gap(gap_s))
                 else:
@@ -381,7 +395,9 @@ class Detector:
             flat = stats[:, -1] > 0
             clip_frac = stats[:, 2] / n
             valid &= ~invalid & ~flat
-            flags[st.kind] = {"invalid_samples": invalid, "signal_lost": flat | (stats[:, 1] / n > 0.5),
+            in_gap = st.overlaps_gap(starts, ends)  # held samples of a gap: reported as the gap already
+            flags[st.kind] = {"invalid_samples": invalid & ~in_gap,
+                              "signal_lost": (flat | (stats[:, 1] / n > 0.5)) & ~in_gap,
                               "saturated": clip_frac > self.c.clip_fraction}
             data = st.take(starts)
             if st.kind == "accel":

@@ -82,6 +82,11 @@ def test_gaps_are_reported_and_held_over():
     assert {f.stream for f in gaps} == {"accel", "emg"}
     assert all(abs(f.start_s - 10.0) < 1e-6 and abs(f.end_s - 11.0) < 1e-6 for f in gaps)
     assert out.windows[-1].end_s == pytest.approx(41.0)
+    # one gap is one report: the windows that hold it are not labelled, and raise no
+    # invalid_samples / signal_lost faults of their own (real NaNs still do: test above)
+    assert not [f for f in out.faults if f.kind in ("invalid_samples", "signal_lost")]
+    assert not [a for a in out.alerts if a.level == "fault"]
+    assert not [w for w in out.windows if w.start_s < 11.0 and w.end_s > 10.0]
 
 
 def test_bad_configuration_is_one_clear_error():
