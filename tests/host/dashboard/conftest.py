@@ -18,16 +18,7 @@ import pytest_asyncio
 from twitchwatch.model import Alert, Chunk, DetectorOutput, Episode, Event, Fault, Mark, Status, WindowLabel
 from twitchwatch.store import DB_NAME, Store
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
+from twitchwatch.bench.dashboard import CHROMIUM, CHROMIUM_ARGS  # one launch recipe for tests and bench
 DAY = 86400.0
 #: A fixed wall-clock origin for generated stores (a Monday, 00:00 UTC).
 EPOCH = 1_767_571_200.0  # 2026-01-05
