@@ -32,6 +32,7 @@ from typing import Callable
 
 import numpy as np
 
+from twitchwatch.core.config import DetectorConfig
 from twitchwatch.errors import ConfigError, TwitchwatchError
 from twitchwatch.model import Chunk, DetectorOutput, DeviceInfo, Fault
 from twitchwatch.sources.files import FileSource, open_file
@@ -41,16 +42,8 @@ from . import scoring
 from .osd_baseline import OsdBaseline
 
 
-def _detector_min_accel_hz() -> float:
-    """The detector's own minimum accelerometer rate, Hz (DetectorConfig; issue 3 says >= 16 Hz)."""
-    try:
-        from twitchwatch.core.config import DetectorConfig
-        return float(DetectorConfig().min_accel_rate_hz)
-    except (ImportError, AttributeError):
-        return 16.0
-
-
-DETECTOR_MIN_ACCEL_HZ = _detector_min_accel_hz()
+#: The detector's own minimum accelerometer rate, Hz (from its config: one source of truth).
+DETECTOR_MIN_ACCEL_HZ = float(DetectorConfig().min_accel_rate_hz)
 #: OSDB labels are whole seconds on 5 s datapoints whose timestamps jitter by +-1 s: an alert up to
 #: one datapoint (5 s) before the labelled start counts.
 GRACE_BEFORE_S = 5.0
