@@ -328,7 +328,8 @@ class LivePipeline:
             if info.streams != self.device_info.streams:
                 # the device changed its rates: the detector state no longer applies
                 self._output(self._call_detector("finish"))
-                self.detector = self.detector_factory(info)
+                self.detector = None
+                self._build_detector(info)
             self.device_info = info
         self.hub.publish(info)
 
