@@ -223,3 +223,53 @@ def rate_from_times(t_s: np.ndarray, what: str, rel_tol: float = 0.5) -> float:
         raise ValueError(f"{what}: non-uniform sampling (step {steps[i]:.6g} at row {i + 2} vs mean "
                          f"{period:.6g})")
     return float(1.0 / period)
+
+
+def place_by_counter(counter: np.ndarray, samples: np.ndarray, rate_hz: float, what: str,
+                     stream: str = "accel", counter_bits: int | None = None,
+                     gap_detail: str = "missing samples") -> tuple[list[Segment], list[Fault], int]:
+    """Lay samples on a clock by their packet/sample counter instead of by row.
+
+    Parameters
+    ----------
+    counter : per-row sample counter (integers; the first row is time 0)
+    samples : array (n, channels), physical units
+    rate_hz : sampling rate, Hz: one counter step is ``1 / rate_hz`` s
+    what : the file, for error messages
+    stream : stream name of the segments
+    counter_bits : width of a wrapping counter (16 for XSens PacketCounter) or None; a drop by more
+        than half the range is taken as a wrap-around and unwrapped
+    gap_detail : text of the gap faults
+
+    Returns
+    -------
+    (segments, gap faults, repeated rows dropped). Rows repeating the previous counter value
+    (a packet received twice) are dropped; a counter that otherwise goes backwards raises
+    ValueError (with ``what``). Each run of consecutive counter values is one segment; every hole
+    becomes ``Fault("gap")`` spanning the missing samples.
+    """
+    c = np.asarray(counter, dtype=np.int64)
+    if c.size == 0:
+        raise ValueError(f"{what}: no samples")
+    if counter_bits is not None:
+        span = 1 << counter_bits
+        steps = np.diff(c)
+        wraps = np.concatenate([[0], np.cumsum(steps < -span // 2)])
+        c = c + wraps * span
+    steps = np.diff(c)
+    if (steps < 0).any():
+        i = int(np.flatnonzero(steps < 0)[0])
+        raise ValueError(f"{what}: sample counter goes backwards ({c[i]} then {c[i + 1]} at row {i + 2})")
+    keep = np.concatenate([[True], steps > 0])
+    dropped = int(np.count_nonzero(~keep))
+    c, samples = c[keep], samples[keep]
+    k = c - c[0]
+    breaks = np.flatnonzero(np.diff(k) > 1) + 1
+    starts = np.concatenate([[0], breaks])
+    ends = np.concatenate([breaks, [k.size]])
+    segments = [Segment(stream, float(k[s] / rate_hz), float(rate_hz), np.ascontiguousarray(samples[s:e]))
+                for s, e in zip(starts, ends)]
+    faults = [Fault("gap", float(k[e - 1] + 1) / rate_hz, float(k[e]) / rate_hz, stream,
+                    f"{gap_detail}: {int(k[e] - k[e - 1] - 1)}")
+              for e in ends[:-1]]
+    return segments, faults, dropped
