@@ -273,3 +273,19 @@ def place_by_counter(counter: np.ndarray, samples: np.ndarray, rate_hz: float, w
                     f"{gap_detail}: {int(k[e] - k[e - 1] - 1)}")
               for e in ends[:-1]]
     return segments, faults, dropped
+
+
+def single_case_source(source: ArraySource, label: str, meta: dict, **attributes) -> ArraySource:
+    """Give a one-recording source one :class:`Case` covering the whole file (itself), and attributes.
+
+    Parameters
+    ----------
+    source : the file's source; it becomes its own case's source (same clock)
+    label : the case label
+    meta : the case's meta (``subject``, ``seizure``, dataset facts)
+    attributes : extra attributes set on the source (e.g. ``osd_phrases``)
+    """
+    source._cases = (Case(source.path.stem, label, source, meta),)
+    for name, value in attributes.items():
+        setattr(source, name, value)
+    return source
