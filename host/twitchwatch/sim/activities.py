@@ -248,11 +248,68 @@ def plan_rest(ctx: Ctx, seg, t0, t1, rng) -> None:
             t += rng.uniform(1200, 3600)
 
 
+#: Seizure movement styles of ``rhythmic_jerking[style=...]`` and the weights ``style=random``
+#: draws them with. "clonic": the quasi-regular, slowing jerk rhythm (the original model, the
+#: default); "irregular": impulsive jerks of random size at irregular intervals, the limb ringing
+#: after each (what real wrist recordings of convulsions look like: OSDB window statistics in
+#: ``README.md``, "Calibration"); "shaking": large sinusoidal 3-5 Hz shaking (about a quarter of
+#: one OSDB user's OSD-positive seizure windows; PHYSIOLOGY.md / DETECTION_NOTES.md). Weights
+#: assumed (irregular most common, as in the OSDB windows).
+JERK_STYLES = ("clonic", "irregular", "shaking", "random")
+JERK_STYLE_WEIGHTS = {"clonic": 0.2, "irregular": 0.55, "shaking": 0.25}
+#: Irregular style: interval CV of the jerk renewal process (uniform). Target: OSDB IEI CV
+#: quartiles 0.42/0.59/0.82 measured with ``calibration.py`` (PHYSIOLOGY.md: 0.5-1.0).
+IRREGULAR_INTERVAL_CV = (0.4, 0.85)
+#: Irregular style: log-normal sigma of single jerk sizes (uniform); sigma 0.45-0.75 is a jerk CV
+#: of ~0.5-0.85. Target: OSDB jerk-amplitude CV 0.36/0.47/0.61 (PHYSIOLOGY.md: 0.4-0.8).
+IRREGULAR_AMP_SIGMA = (0.4, 0.7)
+#: Irregular style: peak acceleration of one jerk's limb ringing, g (log-uniform). Wrist range
+#: tuned so that the 1-12 Hz band RMS of 5 s windows spans the OSDB quartiles (36-300 mg, median
+#: ~76-115 mg; PHYSIOLOGY.md 100-800 mg); foot range assumed (an ankle jerk moves a lighter
+#: segment on a shorter lever).
+IRREGULAR_PEAK_G = {"wrist": (0.07, 0.8), "foot": (0.15, 1.5)}
+#: Irregular style: ringing frequency of the limb after a jerk at onset and its fall by the end,
+#: Hz (assumed; sets the dominant frequency, OSDB median 3.8 Hz, quartiles 2.8-5.2 Hz). The
+#: ringing slows with the jerk rate because bursts lengthen (Kumar et al. 2025).
+IRREGULAR_RING_HZ = (3.0, 6.0)
+IRREGULAR_RING_END_RATIO = (0.55, 0.85)
+#: Shaking style: onset frequency (Hz, uniform) and end/onset ratio (slowing; PHYSIOLOGY.md
+#: "slowing frequency over 30-90 s"); peak linear acceleration along the main axis (g,
+#: log-uniform) tuned to a 1-12 Hz band RMS of ~300-800 mg (DETECTION_NOTES.md).
+SHAKING_HZ = (3.5, 5.0)
+SHAKING_END_RATIO = (0.7, 0.9)
+SHAKING_PEAK_G = {"wrist": (0.45, 1.2), "foot": (0.4, 1.0)}
+#: Tonic prelude: peak of the 8-12 Hz low-amplitude vibration, g (the original model's 0.05 g
+#: is the default of ``tonic_g``; ``style=random`` draws 0.02-0.15 g log-uniform, assumed).
+TONIC_G_DEFAULT = 0.05
+TONIC_G_RANDOM = (0.02, 0.15)
+#: style=random: probability of a tonic prelude when ``tonic`` is not given (assumed: many focal
+#: and most generalized convulsions start with a tonic phase; Kaufmann et al. 2015: 10-20 s).
+TONIC_PROBABILITY = 0.3
+
+
+def _freq_profile(dc: float, f0: float, f1: float, decay: float, step: float = 0.002):
+    """Times u (s, from 0 to dc) and cycles phase(u) of f(u) = f1 + (f0 - f1) exp(-u / decay)."""
+    u = np.arange(0.0, dc, step)
+    return u, f1 * u + (f0 - f1) * decay * (1.0 - np.exp(-u / decay))
+
+
 def plan_jerking(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    """Rhythmic, seizure-like jerking in one of :data:`JERK_STYLES` (``style``, default clonic)."""
     s = ctx.subject
     dur = t1 - t0
+    style = str(seg.param("style", "clonic"))
+    tonic_g = seg.param("tonic_g")
+    tonic_param = seg.param("tonic")
+    if style == "random":
+        style = str(rng.choice(list(JERK_STYLE_WEIGHTS), p=list(JERK_STYLE_WEIGHTS.values())))
+        if tonic_param is None and rng.random() < TONIC_PROBABILITY:
+            tonic_param = 1.0
+        if tonic_g is None:
+            tonic_g = _loguniform(rng, *TONIC_G_RANDOM)
+    tonic_g = TONIC_G_DEFAULT if tonic_g is None else float(tonic_g)
     amp_scale = float(seg.param("amplitude", 1.0 if ctx.foot else _loguniform(rng, *WRIST_JERK_SCALE)))
-    tonic = float(seg.param("tonic", 0.0))
+    tonic = float(tonic_param or 0.0)
     tc = t0
     if tonic > 0:
         tonic_s = tonic if tonic > 1 else rng.uniform(10.0, 20.0)
@@ -261,11 +318,137 @@ def plan_jerking(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
         ctx.plan.env.add(t0, tonic_s, a0=a[0], a1=a[1], band=2, rise=0.1)
         ctx.plan.angles.add(t0, tonic_s + 0.3, amp=-rng.uniform(0.2, 0.4) if ctx.foot else 0.5, rise=0.12, axis=0)
         kt, kp, ka = _phase_knots(rng, t0, t0 + tonic_s, 10.0, 0.03, 0.2)
-        ctx.plan.oscillators.append(
-            Oscillator(t0, t0 + tonic_s, rng.uniform(8, 12), kt, kp, ka, lin_g=(0.02, 0.02, 0.05), ramp_s=2.0)
-        )
+        lin = (0.4 * tonic_g, 0.4 * tonic_g, tonic_g)
+        ctx.plan.oscillators.append(Oscillator(t0, t0 + tonic_s, rng.uniform(8, 12), kt, kp, ka, lin_g=lin, ramp_s=2.0))
         ctx.plan.annotations.append(Annotation(t0, tonic_s, "tonic_phase"))
         tc = t0 + tonic_s
+    if style == "irregular":
+        _plan_irregular(ctx, seg, tc, t1, rng)
+    elif style == "shaking":
+        _plan_shaking(ctx, seg, tc, t1, rng)
+    else:
+        _plan_clonic(ctx, seg, tc, t1, rng, amp_scale)
+
+
+def _spread(ctx: Ctx, seg: Segment, tc: float, dc: float, on_u: np.ndarray) -> np.ndarray:
+    """Spread factor (0 focal .. 1 generalized) per jerk, and the generalized_phase annotation."""
+    gen = float(seg.param("generalized", 0.0))
+    spread = np.zeros(len(on_u))
+    if gen > 0:
+        frac = gen if gen < 1 else 0.5
+        tg = frac * dc
+        spread = np.clip((on_u - tg) / 3.0, 0.0, 1.0)
+        ctx.plan.annotations.append(Annotation(tc + tg, dc - tg, "generalized_phase"))
+    return spread
+
+
+def _jerk_emg(ctx: Ctx, on: np.ndarray, bdur: np.ndarray, size: np.ndarray, rng) -> None:
+    """Co-activating agonist/antagonist EMG bursts (clonic band) and a "jerk" annotation per jerk."""
+    n = len(on)
+    a_emg = ctx.subject.jerk_emg_fraction * size
+    ratio = rng.uniform(0.6, 1.0)
+    lag = rng.normal(0.0, 0.005, n)
+    emg_max = ctx.emg_max
+    ctx.plan.env.add(on, bdur, a0=a_emg * emg_max[0], a1=0.0, band=1, rise=0.25)
+    ctx.plan.env.add(on + lag, bdur, a0=0.0, a1=a_emg * emg_max[1] * ratio, band=1, rise=0.25)
+    _motion_artifact(ctx, on, size, rng)
+    ctx.plan.annotations += [Annotation(float(a), float(d), "jerk") for a, d in zip(on, bdur)]
+
+
+def _plan_irregular(ctx: Ctx, seg: Segment, tc: float, t1: float, rng) -> None:
+    """Impulsive, irregular jerks: a slowing renewal process with gamma intervals (CV 0.5-0.95),
+    log-normal jerk sizes, a slow size modulation, and after each jerk a damped ringing of the
+    limb (3-6 Hz, slowing) on top of a brief rotation. Parameters: IRREGULAR_* (module top)."""
+    s = ctx.subject
+    dc = t1 - tc
+    if dc < 0.5:
+        return
+    place = "wrist" if not ctx.foot else "foot"
+    f0 = float(seg.param("f_start_hz", s.seizure_f_start_hz))
+    f1 = min(float(seg.param("f_end_hz", s.seizure_f_end_hz)), f0)
+    decay = float(seg.param("decay_s", s.seizure_decay_s))
+    build = float(seg.param("build_s", rng.uniform(2.5, 4.0)))
+    cv = float(seg.param("interval_cv", rng.uniform(*IRREGULAR_INTERVAL_CV)))
+    sigma = rng.uniform(*IRREGULAR_AMP_SIGMA)
+    peak = float(seg.param("amplitude", 1.0)) * _loguniform(rng, *IRREGULAR_PEAK_G[place])
+    ring0 = rng.uniform(*IRREGULAR_RING_HZ)
+    ring1 = ring0 * rng.uniform(*IRREGULAR_RING_END_RATIO)
+    u, phase = _freq_profile(dc, f0, f1, decay)
+    # gamma renewal process in operational time (one cycle of the slowing rhythm = 1 on average)
+    n_max = int(phase[-1] * 1.5) + 8
+    k = 1.0 / max(cv, 0.05) ** 2
+    cyc = np.cumsum(rng.gamma(k, 1.0 / k, n_max))
+    cyc = cyc[cyc < phase[-1]]
+    on_u = np.interp(cyc, phase, u)
+    n = len(on_u)
+    if n == 0:
+        return
+    rate = f1 + (f0 - f1) * np.exp(-on_u / decay)
+    nxt = np.diff(np.concatenate([on_u, [dc]]))
+    bdur = np.clip(s.burst_duty / rate * (1.0 + 0.3 * on_u / dc), 0.08, np.maximum(0.9 * nxt, 0.08))
+    keep = on_u + bdur < dc - 0.02
+    on_u, rate, bdur = on_u[keep], rate[keep], bdur[keep]
+    n = len(on_u)
+    if n == 0:
+        return
+    # slow size modulation (knots every 3 s, CV 0.3; assumed) times the build-up and the jerk's own size
+    kt = np.arange(0.0, dc + 3.0, 3.0)
+    slow = np.interp(on_u, kt, np.exp(rng.normal(0.0, 0.3, len(kt))))
+    size = (0.25 + 0.75 * (1.0 - np.exp(-on_u / build))) * slow * np.exp(rng.normal(0.0, sigma, n) - 0.5 * sigma * sigma)
+    spread = _spread(ctx, seg, tc, dc, on_u)
+    size = size * (1.0 + 1.2 * spread)
+    on = tc + on_u
+    ring = ring1 + (ring0 - ring1) * np.exp(-on_u / decay)
+    ring = ring * np.exp(rng.normal(0.0, 0.1, n))
+    ring_decay = rng.uniform(0.12, 0.3) * np.exp(rng.normal(0.0, 0.2, n))
+    # direction of each jerk: a main direction of the limb plus per-jerk scatter (assumed)
+    main = np.array([0.6, 0.35, 1.0]) if not ctx.foot else np.array([0.4, 0.15, 1.0])
+    d = main[None, :] * (1.0 + 0.4 * rng.normal(size=(n, 3))) * np.where(rng.random((n, 1)) < 0.5, -1.0, 1.0)
+    g = peak * size
+    ctx.plan.impacts.add(on + 0.02, 8.0 * ring_decay, ax=g * d[:, 0], ay=g * d[:, 1], az=g * d[:, 2], freq=ring, decay=ring_decay)
+    rad = 0.5 * s.jerk_sign * s.jerk_rad * size * peak  # brief rotation, scaled with the ringing (assumed)
+    ctx.plan.angles.add(on + 0.02, bdur + 0.05, amp=rad, rise=0.3, axis=0)
+    ctx.plan.angles.add(on + 0.02, bdur + 0.05, amp=0.3 * rad * (spread + 0.3), rise=0.5, axis=1)
+    _jerk_emg(ctx, on, bdur, size, rng)
+
+
+def _plan_shaking(ctx: Ctx, seg: Segment, tc: float, t1: float, rng) -> None:
+    """Large sinusoidal shaking at 3.5-5 Hz that slows by 10-30 %, with a co-activating EMG burst
+    and a "jerk" annotation per cycle. Parameters: SHAKING_* (module top)."""
+    s = ctx.subject
+    dc = t1 - tc
+    if dc < 1.0:
+        return
+    place = "wrist" if not ctx.foot else "foot"
+    f0 = float(seg.param("f_start_hz", rng.uniform(*SHAKING_HZ)))
+    f1 = min(float(seg.param("f_end_hz", f0 * rng.uniform(*SHAKING_END_RATIO))), f0)
+    decay = float(seg.param("decay_s", s.seizure_decay_s))
+    build = float(seg.param("build_s", rng.uniform(2.5, 4.0)))
+    peak = float(seg.param("amplitude", 1.0)) * _loguniform(rng, *SHAKING_PEAK_G[place])
+    # oscillator phase = 2 pi f0 t + deviation: the slowing enters as a smooth phase deviation
+    kt, kp, ka = _phase_knots(rng, tc, t1, f0, 0.02, 0.12)
+    ku = kt - tc
+    kp = kp + 2 * np.pi * (f1 * ku + (f0 - f1) * decay * (1.0 - np.exp(-ku / decay)) - f0 * ku)
+    ka = ka * (0.25 + 0.75 * (1.0 - np.exp(-ku / build)))
+    rad = peak * G / (s.lever_m * (2 * np.pi * f0) ** 2)  # rotation giving the peak tangentially
+    lin = (0.45 * peak, 0.3 * peak, peak) if not ctx.foot else (0.3 * peak, 0.15 * peak, peak)
+    ctx.plan.oscillators.append(Oscillator(tc, t1, f0, kt, kp, ka, pitch_rad=0.5 * rad, roll_rad=0.2 * rad, lin_g=lin, ramp_s=0.3))
+    u, phase = _freq_profile(dc, f0, f1, decay)
+    on_u = np.interp(np.arange(1, int(phase[-1])), phase, u)
+    rate = f1 + (f0 - f1) * np.exp(-on_u / decay)
+    bdur = np.clip(s.burst_duty / rate, 0.08, 0.9 / rate)
+    keep = on_u + bdur < dc - 0.02
+    on_u, bdur = on_u[keep], bdur[keep]
+    if len(on_u) == 0:
+        return
+    size = (0.25 + 0.75 * (1.0 - np.exp(-on_u / build))) * np.interp(tc + on_u, kt, ka.clip(0.2, None))
+    _spread(ctx, seg, tc, dc, on_u)
+    _jerk_emg(ctx, tc + on_u, bdur, size, rng)
+
+
+def _plan_clonic(ctx: Ctx, seg: Segment, tc: float, t1: float, rng, amp_scale: float) -> None:
+    """The quasi-regular clonic rhythm (the original model; see the module docstring)."""
+    s = ctx.subject
     dc = t1 - tc
     f0 = float(seg.param("f_start_hz", s.seizure_f_start_hz))
     f1 = float(seg.param("f_end_hz", s.seizure_f_end_hz))

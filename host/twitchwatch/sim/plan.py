@@ -80,6 +80,9 @@ class Oscillator:
     emg_sharpness: int = 3  # bursts are ((1 + sin) / 2) ** sharpness
     emg_band: int = 0
     ramp_s: float = 1.0
+    #: Fraction of the movement that leaks through the sensor's anti-alias filter and aliases
+    #: (0: an ideal filter; motor vibration of brushes and shavers on cheap watches: > 0).
+    alias_leak: float = 0.0
 
     def __post_init__(self) -> None:
         # C2-smooth phase deviation, so the frequency changes smoothly (no derivative spikes)

@@ -165,7 +165,7 @@ class Renderer:
             ang += np.bincount(axis * n + j, weights=val, minlength=2 * n).reshape(2, n)
         for o in self._active(self.plan.osc_t0, self.plan.osc_t1, self.plan.oscillators, te):
             m, phase, amp = self._osc(o, te)
-            gain = shapes.antialias_gain(o.f0_hz, rate)
+            gain = max(float(shapes.antialias_gain(o.f0_hz, rate)), o.alias_leak)
             ang[0, m] += gain * o.pitch_rad * amp * np.sin(phase)
             ang[1, m] += gain * o.roll_rad * amp * np.sin(phase + 0.7)
         for g in self._active(self.plan.gait_t0, self.plan.gait_t1, self.plan.gaits, te):
@@ -252,7 +252,7 @@ class Renderer:
                 lin[a] += np.bincount(j, weights=sel[c][ev] * w, minlength=n)
         for o in self._active(plan.osc_t0, plan.osc_t1, plan.oscillators, t):
             m, phase, amp = self._osc(o, t)
-            gain = shapes.antialias_gain(o.f0_hz, rate)
+            gain = max(float(shapes.antialias_gain(o.f0_hz, rate)), o.alias_leak)
             for a in range(3):
                 if o.lin_g[a]:
                     lin[a, m] += gain * o.lin_g[a] * amp * np.sin(phase + 1.1 * a)

@@ -103,7 +103,10 @@ ACTIVITY_PARAMS: dict[str, dict[str, tuple]] = {
         "decay_s": (1.0, 600.0),  # time constant of the slowing, s
         "build_s": (0.1, 30.0),  # amplitude build-up time constant, s
         "amplitude": (0.05, 5.0),  # scale on the subject's jerk size (wrist default: random, WRIST_JERK_SCALE)
-        "interval_cv": (0.0, 0.5),  # wrist only: jerk-interval CV (default random 0.08-0.3; foot 0.08)
+        "interval_cv": (0.0, 1.5),  # clonic at the wrist: jerk-interval CV (default random 0.08-0.3; foot 0.08);
+        # irregular (both placements): CV of the gamma intervals (default random 0.5-0.95)
+        "style": ("clonic", "irregular", "shaking", "random"),  # movement model (activities.JERK_STYLES)
+        "tonic_g": (0.0, 1.0),  # peak of the tonic phase's 8-12 Hz vibration, g (default 0.05)
         "tonic": (0.0, 60.0),  # 0: none, 1: tonic phase of 10-20 s, > 1: its length, s
         "generalized": (0.0, 1.0),  # 0: focal, 1: spread at half-time, (0, 1): spread at that fraction
     },
