@@ -1,5 +1,14 @@
-"""`twitchwatch replay FILE [--format F] [--placement foot|wrist] [--json] [--speed X]
-[--classifier model|baseline]`: a recorded session or dataset file through the detector.
+"""`twitchwatch replay PATH ... [--format F] [--placement foot|wrist] [--json] [--speed X]
+[--classifier model|baseline] [--jobs N | --scheduler ADDRESS] [--csv F] [--jsonl F]`: recorded
+sessions or dataset files through the detector.
+
+One file: its events, episodes, alerts and faults (below). Several paths (files, folders, globs),
+``--jobs``, ``--scheduler``, ``--csv`` or ``--jsonl``: a batch (:mod:`twitchwatch.batch`), one
+progress bar for all of it and a table at the end, one row per file (or per case).
+
+A file with several cases (an OSDB file of many events, a UEA ``.ts`` of many cases) replays each
+case on its own, with a fresh detector and its own clock: one result per case, its name (the OSDB
+event id, the UEA case number) in every ``--json`` line as ``"case"``.
 
 Replay is live mode, faster: the same :class:`~twitchwatch.core.detector.Detector` gets the file's
 chunks in large blocks (``--speed X`` paces them at X times real time instead).
@@ -25,6 +34,7 @@ import math
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from twitchwatch.errors import FileFormatError
@@ -38,7 +48,8 @@ PACED_BLOCK_S = 0.25
 
 
 def add_arguments(p) -> None:
-    p.add_argument("file", metavar="FILE", help="a session (.twr) or a dataset file (csv, edf, ...)")
+    p.add_argument("files", nargs="+", metavar="PATH",
+                   help="a session (.twr) or a dataset file (csv, edf, ...); several, folders or globs make a batch")
     p.add_argument("--format", default=None, help="file format (default: from extension/content): "
                    "native, csv, edf, daphnet, uea, osdb, adl, wfdb")
     p.add_argument("--placement", choices=("foot", "wrist"), default=None,
@@ -48,6 +59,15 @@ def add_arguments(p) -> None:
                    help="pace the replay at X times real time (default: as fast as possible)")
     p.add_argument("--classifier", choices=("model", "baseline"), default="model",
                    help="the trained model (default) or the rule-based baseline")
+    batch = p.add_argument_group("batch (several files)")
+    where = batch.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="replay N files at once in worker processes (default 1)")
+    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="run the batch on an existing Dask distributed cluster (tcp://host:8786)")
+    batch.add_argument("--csv", metavar="FILE", default=None, help="also write the batch table as CSV")
+    batch.add_argument("--jsonl", metavar="FILE", default=None, help="also write the batch table as JSON Lines")
+    batch.add_argument("--force", action="store_true", help="overwrite the --csv/--jsonl files")
 
 
 def open_source(path: str, format: str | None = None, placement: str | None = None):
@@ -66,7 +86,11 @@ def open_source(path: str, format: str | None = None, placement: str | None = No
     return open_file(p, format=format, placement=placement)
 
 
-def _fast_enough(src):
+def _note_stderr(text: str) -> None:
+    print(f"twitchwatch: note: {text}", file=sys.stderr)
+
+
+def _fast_enough(src, note=_note_stderr):
     """``src`` itself, or, below the detector's slowest accelerometer rate (UEA BasicMotions is
     10 Hz), the same file upsampled exactly as ``evaluate --real`` does, with a note on stderr."""
     from twitchwatch.core.config import DetectorConfig
@@ -79,9 +103,9 @@ def _fast_enough(src):
         return src
     up = upsample_accel(src, minimum)
     new_rate = up.device_info.stream("accel").rate_hz
-    print(f"twitchwatch: note: {src.path}: accelerometer at {accel.rate_hz:g} Hz is below the detector's "
-          f"{minimum:g} Hz; upsampled to {new_rate:g} Hz (polyphase FIR, adds nothing above "
-          f"{accel.rate_hz / 2:g} Hz)", file=sys.stderr)
+    note(f"{src.path}: accelerometer at {accel.rate_hz:g} Hz is below the detector's "
+         f"{minimum:g} Hz; upsampled to {new_rate:g} Hz (polyphase FIR, adds nothing above "
+         f"{accel.rate_hz / 2:g} Hz)")
     return up
 
 
@@ -132,8 +156,12 @@ def _r(x: float, nd: int = 4) -> float | None:
 
 
 class _Emitter:
-    def __init__(self, as_json: bool):
+    """Collects a replay's outputs and, with ``as_json``, prints them as JSON Lines (each line
+    carrying ``"case": name`` when the file has several cases)."""
+
+    def __init__(self, as_json: bool, case: str | None = None):
         self.as_json = as_json
+        self.case = case
         self.t0: float | None = None
         self.events: list = []
         self.event_kinds: Counter = Counter()
@@ -146,6 +174,8 @@ class _Emitter:
         return _r(t - (self.t0 or 0.0))
 
     def line(self, obj: dict) -> None:
+        if self.case is not None:
+            obj = {**obj, "case": self.case}
         sys.stdout.write(json.dumps(obj, separators=(", ", ": ")) + "\n")
 
     def output(self, out: DetectorOutput | None) -> None:
@@ -181,23 +211,91 @@ class _Emitter:
 
 
 def replay(args, progress_stream=None) -> dict:
-    """Run the replay; print as asked; return the summary dict."""
-    from twitchwatch.core.detector import make_detector
+    """Replay ``args.file``; print as asked; return the summary dict (the last case's, for a file
+    of several cases; :func:`replay_file` returns them all)."""
+    summaries = replay_file(args.file, ReplayOptions.from_args(args), as_json=args.json,
+                            progress_stream=progress_stream, tables=not args.json)
+    return summaries[-1]
 
-    src = _fast_enough(open_source(args.file, args.format, args.placement))
-    info: DeviceInfo = src.device_info
-    detector = make_detector(info, placement=args.placement, classifier=args.classifier)
-    em = _Emitter(args.json)
-    t_start = getattr(src, "t_start_s", None)
-    em.t0 = t_start
-    speed = args.speed
-    if speed is not None and not (speed > 0 and math.isfinite(speed)):
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    """How to replay a file.
+
+    Attributes
+    ----------
+    format : file format name, or None to detect it
+    placement : "foot" / "wrist" to override the file's own, or None
+    classifier : "model" or "baseline"
+    speed : pace at this many times real time; None for as fast as possible
+    """
+
+    format: str | None = None
+    placement: str | None = None
+    classifier: str = "model"
+    speed: float | None = None
+
+    @staticmethod
+    def from_args(args) -> "ReplayOptions":
+        return ReplayOptions(getattr(args, "format", None), getattr(args, "placement", None),
+                             getattr(args, "classifier", "model"), getattr(args, "speed", None))
+
+
+def replay_file(path: str | Path, options: ReplayOptions, *, as_json: bool = False, progress_stream=None,
+                tables: bool = False, note=_note_stderr, progress: bool = True) -> list[dict]:
+    """Replay one file through fresh detectors: one summary dict per case (one for most files).
+
+    A file whose source has more than one case (:meth:`FileSource.cases`) replays each case on its
+    own clock with its own detector, so 59 OSDB events are 59 results, not one timeline of gaps.
+
+    Raises
+    ------
+    TwitchwatchError : the file cannot be read (missing, corrupt, unknown format), the model
+        cannot be loaded.
+    """
+    if options.speed is not None and not (options.speed > 0 and math.isfinite(options.speed)):
         from twitchwatch.errors import ConfigError
 
-        raise ConfigError(f"--speed {speed}: must be a positive number")
+        raise ConfigError(f"--speed {options.speed}: must be a positive number")
+    src = open_source(str(path), options.format, options.placement)
+    cases = src.cases() if hasattr(src, "cases") else ()
+    if len(cases) <= 1:
+        parts = [(None, src)]
+    else:
+        parts = [(case.name, case.source) for case in cases]
+    summaries = []
+    for case, part in parts:
+        part = _fast_enough(part, note)
+        em = _Emitter(as_json, case)
+        label = f"replay {Path(path).name}" + (f" {case}" if case else "")
+        summary = _replay_source(part, path, case, options, em,
+                                 Progress(label, progress_stream, enabled=progress and case is None))
+        summary["format"] = summary["format"] or getattr(src, "format", "")
+        if as_json:
+            em.line(summary)
+        elif tables and case is None:
+            _print_tables(em, summary, part.device_info)
+        summaries.append(summary)
+        if summary["problem"]:
+            note_problem = summary["problem"] if case is None else f"{case}: {summary['problem']}"
+            print(f"twitchwatch: warning: {note_problem}", file=sys.stderr)
+    if tables and len(parts) > 1:
+        from twitchwatch.batch import print_table, FileResult
+
+        print_table([FileResult.from_summary(s) for s in summaries], sys.stdout)
+    return summaries
+
+
+def _replay_source(src, path, case: str | None, options: ReplayOptions, em: _Emitter, progress: Progress) -> dict:
+    """One source through one fresh detector; the summary dict."""
+    from twitchwatch.core.detector import make_detector
+
+    info: DeviceInfo = src.device_info
+    detector = make_detector(info, placement=options.placement, classifier=options.classifier)
+    em.t0 = getattr(src, "t_start_s", None)
+    speed = options.speed
     block_s = PACED_BLOCK_S if speed else REPLAY_BLOCK_S
-    total_s = getattr(src, "duration_s", None) if not hasattr(src, "progress") else None
-    progress = Progress(f"replay {Path(args.file).name}", progress_stream)
+    total_s = getattr(src, "duration_s", None) if not hasattr(src, "progress") and progress.enabled else None
     wall0 = time.monotonic()
     t_lo: float | None = None
     t_hi: float | None = None
@@ -232,13 +330,12 @@ def replay(args, progress_stream=None) -> dict:
     progress.done()
     wall = time.monotonic() - wall0
     duration = (t_hi - t_lo) if t_lo is not None else 0.0
-    problem = getattr(src, "problem", None)
     summary = {
         "type": "summary",
-        "file": str(args.file),
-        "format": getattr(src, "format", args.format or ""),
-        "placement": args.placement or info.placement,
-        "classifier": args.classifier,
+        "file": str(path),
+        "format": getattr(src, "format", options.format or ""),
+        "placement": options.placement or info.placement,
+        "classifier": options.classifier,
         "duration_s": _r(duration, 3),
         "samples": samples,
         "events": sum(em.event_kinds.values()),
@@ -247,16 +344,12 @@ def replay(args, progress_stream=None) -> dict:
         "faults": len(em.faults),
         "marks": marks,
         "lost_bytes": int(getattr(src, "lost_bytes", 0) or 0),
-        "problem": problem,
+        "problem": getattr(src, "problem", None),
         "wall_s": _r(wall, 3),
         "x_realtime": _r(duration / wall, 1) if wall > 0 else None,
     }
-    if args.json:
-        em.line(summary)
-    else:
-        _print_tables(em, summary, info)
-    if problem:
-        print(f"twitchwatch: warning: {problem}", file=sys.stderr)
+    if case is not None:
+        summary["case"] = case
     return summary
 
 
@@ -287,6 +380,19 @@ def _print_tables(em: _Emitter, s: dict, info: DeviceInfo) -> None:
     print(f"Events: {kinds}")
 
 
+def is_batch(args) -> bool:
+    """Several paths, a folder or a glob, or any batch option: a batch run."""
+    if len(args.files) != 1 or args.jobs is not None or args.scheduler or args.csv or args.jsonl:
+        return True
+    only = Path(args.files[0])
+    return only.is_dir() or (not only.exists() and any(c in args.files[0] for c in "*?["))
+
+
 def run(args) -> int:
-    replay(args)
-    return 0
+    if not is_batch(args):
+        args.file = args.files[0]
+        replay(args)
+        return 0
+    from twitchwatch.batch import run_batch_command
+
+    return run_batch_command(args)
