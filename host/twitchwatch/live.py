@@ -27,7 +27,7 @@ from typing import Any, Callable, TextIO
 
 from twitchwatch.errors import FileFormatError, TwitchwatchError
 from twitchwatch.hub import Hub
-from twitchwatch.model import Alert, Chunk, DetectorOutput, DeviceInfo, Fault, Mark, Status
+from twitchwatch.model import Alert, Chunk, DetectorOutput, DeviceInfo, Fault, Mark, Status, is_fault_onset
 from twitchwatch.recording import SessionWriter, format_clock
 from twitchwatch.sources.base import connection_event, is_connection_event
 
@@ -43,6 +43,8 @@ DETECTOR_HOLD_ITEMS = 8192
 MAX_HOOKS_RUNNING = 4
 #: How often the recorder is given a chance to flush/fsync when no data arrives, seconds.
 RECORDER_TICK_S = 0.5
+#: When the source ends while the detector is still being built, wait this long for it, seconds.
+BUILD_WAIT_S = 120.0
 #: How long to wait for running --on-alert commands at shutdown, seconds.
 HOOK_GRACE_S = 5.0
 
@@ -154,6 +156,8 @@ class LivePipeline:
         self._building: asyncio.Future | None = None  # the detector being built off the loop
         self._held: list[tuple[str, Any]] = []  # detector input waiting for it, oldest first
         self._queue: asyncio.Queue | None = None
+        self._open_faults: dict[tuple, Fault] = {}  # lasting faults begun, not ended yet
+        self._last_hook: asyncio.Task | None = None
 
     # ---- run --------------------------------------------------------------------------------
 
@@ -185,6 +189,15 @@ class LivePipeline:
                 if kind == "item":
                     self._process(item)
                     continue
+                if kind == "end" and self._building is not None:
+                    # a short file or a fast source ended while the model was still loading: its
+                    # data is all here, so let the detector see it (a stop still ends this wait)
+                    await asyncio.wait({self._building, stopper}, timeout=BUILD_WAIT_S,
+                                       return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.sleep(0)  # let the build's done-callback adopt the detector
+                    if self._building is None:
+                        queue.put_nowait(("end", None))  # after a build error, if any
+                        continue
                 if kind == "error":
                     error = item
                     self.summary.error = str(item)
@@ -353,15 +366,32 @@ class LivePipeline:
         self._output(self._call_detector("process", chunk))  # 3. detect
 
     def _on_fault(self, fault: Fault) -> None:
-        self.summary.faults += 1
-        if self.writer:
+        """A source fault. A lasting one (sensor off, electrode off) comes twice: open when it
+        begins (alerted, stored, shown at once) and with its end (recorded, the stored one
+        extended); one still open at the end of the session is closed then."""
+        key = (fault.kind, fault.stream, round(fault.start_s, 6))
+        onset = is_fault_onset(fault)
+        closing = not onset and self._open_faults.pop(key, None) is not None
+        if onset:
+            self._open_faults[key] = fault
+        if not closing:
+            self.summary.faults += 1
+        if self.writer and not onset:
             self.writer.write_fault(fault)
         if self._sid is not None:
             self._store("add_faults", self._sid, [fault])
         self.hub.publish(fault)
-        self._info(f"fault: {fault.kind} {fault.stream} {format_clock(fault.start_s - self._origin())}"
-                   f"-{format_clock(fault.end_s - self._origin())} {fault.detail}".rstrip())
-        self._output(self._call_detector("process_fault", fault))
+        start = format_clock(fault.start_s - self._origin())
+        span = f"from {start}, ongoing" if onset else f"{start}-{format_clock(fault.end_s - self._origin())}"
+        self._info(f"fault: {fault.kind} {fault.stream} {span} {fault.detail}".rstrip())
+        if not closing:  # the end of a fault already alerted raises no second alert
+            self._output(self._call_detector("process_fault", fault))
+
+    def _close_open_faults(self) -> None:
+        end = self.summary.t_last_s
+        for key, f in list(self._open_faults.items()):
+            self._on_fault(Fault(f.kind, f.start_s, max(f.start_s, end if end is not None else f.start_s), f.stream,
+                                 f"{f.detail} until the session ended"))
 
     def _build_detector(self, info: DeviceInfo) -> None:
         """Build the detector in a worker thread: loading a model takes seconds, and the loop must
@@ -419,7 +449,10 @@ class LivePipeline:
         if self._sid is not None:
             self._store("add_output", self._sid, out)
         self.hub.publish(out)
-        for alert in out.alerts:
+        # the order a person would see them in: by time, and at the same moment a warning before
+        # the alarm it escalated to (so the last hook run is the highest level)
+        rank = {"warning": 0, "alarm": 1}
+        for alert in sorted(out.alerts, key=lambda a: (a.t_s, rank.get(a.level, -1))):
             s.alerts.append(alert)
             print(alert_line(alert, self._origin(), s.device), file=self.out, flush=True)
             if self.on_alert:
@@ -440,11 +473,16 @@ class LivePipeline:
 
     def _spawn_hook(self, alert: Alert) -> None:
         payload = (json.dumps(alert_json(alert, self.summary.device, self.summary.session_id)) + "\n").encode()
-        task = asyncio.get_running_loop().create_task(self._run_hook(payload))
+        task = asyncio.get_running_loop().create_task(self._run_hook(payload, self._last_hook))
+        self._last_hook = task
         self._hooks.add(task)
         task.add_done_callback(self._hooks.discard)
 
-    async def _run_hook(self, payload: bytes) -> None:
+    async def _run_hook(self, payload: bytes, previous: asyncio.Task | None = None) -> None:
+        if previous is not None and not previous.done():
+            # hooks start in alert order: wait for the previous one (bounded: a hung command
+            # cannot hold the later alerts back for long)
+            await asyncio.wait({previous}, timeout=HOOK_GRACE_S)
         async with self._hook_slots:
             try:
                 proc = await asyncio.create_subprocess_shell(
@@ -470,6 +508,7 @@ class LivePipeline:
             self.summary.undetected_chunks += sum(1 for method, _ in self._held if method == "process")
             self._held.clear()
         try:
+            self._close_open_faults()
             self._output(self._call_detector("finish"))
             self._write_truth()
         except TwitchwatchError as exc:  # the recorder failed (disk full): end the rest cleanly

@@ -28,6 +28,9 @@ WINDOW_LABELS: tuple[str, ...] = (
 #: Device-fault kinds (they are alerts of their own, never mixed with seizure alerts).
 FAULT_KINDS: tuple[str, ...] = ("gap", "not_worn", "signal_lost", "saturated", "lead_off", "invalid_samples")
 
+#: Fault kinds that last (the sensor off the body, an electrode off the skin): see :class:`Fault`.
+INTERVAL_FAULT_KINDS: tuple[str, ...] = ("not_worn", "lead_off")
+
 UNITS: dict[str, str] = {"accel": "g", "emg": "uV"}
 
 
@@ -120,6 +123,11 @@ class Fault:
     """Something wrong with the signal or the link: data, never an exception.
 
     kind is one of :data:`FAULT_KINDS`. ``end_s`` may equal ``start_s`` for an instant.
+
+    A fault of a kind in :data:`INTERVAL_FAULT_KINDS` is reported twice by a live source: when it
+    begins (``end_s == start_s``: it is *open*, so an alert can go out at once) and when it ends
+    (same kind, stream and ``start_s``, with the real ``end_s``). The store extends the open one;
+    recordings keep only the closed one (:func:`is_fault_onset`).
     """
 
     kind: str
@@ -250,3 +258,8 @@ class DetectorOutput:
 
 #: Everything a source yields: a DeviceInfo first, then these, in time order per stream.
 SourceItem = DeviceInfo | Chunk | Fault | Mark | Status
+
+
+def is_fault_onset(fault: "Fault") -> bool:
+    """The start of a lasting fault whose end is not known yet (see :class:`Fault`)."""
+    return fault.kind in INTERVAL_FAULT_KINDS and fault.end_s <= fault.start_s

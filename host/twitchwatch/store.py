@@ -89,6 +89,9 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     # key: (default, validator)
     "alert_sound": (True, lambda v: _validate_bool(v)),
     "stale_after_s": (3.0, lambda v: _validate_number(v, 0.5, 60.0)),
+    # sessions older than this many days are deleted (store rows and recording files) when a
+    # recording starts and by `twitchwatch sessions prune`; 0 keeps everything
+    "retention_days": (0, lambda v: _validate_int(v, 0, 36500)),
 }
 
 
@@ -106,6 +109,12 @@ def _validate_number(v: Any, lo: float, hi: float) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
         raise InvalidInput(f"expected a number in [{lo}, {hi}], got {v!r}")
     return float(v)
+
+
+def _validate_int(v: Any, lo: int, hi: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v != int(v) or not lo <= v <= hi:
+        raise InvalidInput(f"expected a whole number in [{lo}, {hi}], got {v!r}")
+    return int(v)
 
 
 def default_data_dir() -> Path:
@@ -209,7 +218,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                   SUM(kind = 'twitch'), COUNT(*)
            FROM events GROUP BY session_id, m""",
     ),
+    # 3: spans of windows labelled as movement, rhythmic jerking or tremor (merged runs), so a
+    # twitch rate counts only isolated twitches at rest; faults are intervals (a fault reported
+    # again with the same start extends the stored one).
+    (
+        """CREATE TABLE busy_spans (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            label TEXT NOT NULL, start_s REAL NOT NULL, end_s REAL NOT NULL
+        )""",
+        "CREATE INDEX busy_spans_session_t ON busy_spans(session_id, start_s)",
+        "CREATE INDEX events_session_kind_t ON events(session_id, kind, t_s)",
+    ),
 )
+
+#: Window labels during which a twitch is not an isolated benign twitch (it is a step, a jerk of
+#: an episode, a tremor beat).
+BUSY_LABELS: tuple[str, ...] = ("voluntary_movement", "rhythmic_jerking", "tremor")
+#: Fault kinds whose time is not monitored time (sensor off the body, no data).
+UNMONITORED_FAULTS: tuple[str, ...] = ("not_worn", "gap", "signal_lost")
+#: Least monitored time for a twitch rate (per hour) to be shown, seconds; below it the rate is
+#: None and the dashboard/report say there is too little time. An hour bucket needs half of this.
+MIN_RATE_MONITORED_S = 3600.0
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -455,6 +485,7 @@ class Store:
                        ON CONFLICT(session_id, bucket, label) DO UPDATE SET n = n + excluded.n""",
                     [(sid, b, lab, n) for (b, lab), n in counts.items()],
                 )
+                self._insert_busy(conn, sid, out.windows)
             return ids
 
         return self._write(ins)
@@ -544,10 +575,36 @@ class Store:
 
     @staticmethod
     def _insert_faults(conn, sid: int, faults: tuple[Fault, ...]) -> None:
-        conn.executemany(
-            "INSERT INTO faults (session_id, kind, start_s, end_s, stream, detail) VALUES (?,?,?,?,?,?)",
-            [(sid, f.kind, float(f.start_s), float(f.end_s), f.stream, f.detail) for f in faults],
-        )
+        """Insert faults; one with the kind, stream and start of a stored one is that fault
+        reported again with its end known: the stored one is extended, not duplicated."""
+        for f in faults:
+            start, end = float(f.start_s), max(float(f.start_s), float(f.end_s))
+            cur = conn.execute(
+                """UPDATE faults SET end_s = MAX(end_s, ?), detail = ? WHERE session_id = ? AND kind = ?
+                   AND stream = ? AND ABS(start_s - ?) < 1e-6""",
+                (end, f.detail, sid, f.kind, f.stream, start),
+            )
+            if cur.rowcount == 0:
+                conn.execute(
+                    "INSERT INTO faults (session_id, kind, start_s, end_s, stream, detail) VALUES (?,?,?,?,?,?)",
+                    (sid, f.kind, start, end, f.stream, f.detail),
+                )
+
+    @staticmethod
+    def _insert_busy(conn, sid: int, windows) -> None:
+        """Merge windows labelled BUSY_LABELS into spans per label (windows overlap by design)."""
+        for w in sorted((w for w in windows if w.label in BUSY_LABELS), key=lambda w: w.start_s):
+            row = conn.execute(
+                "SELECT id, end_s FROM busy_spans WHERE session_id = ? AND label = ? ORDER BY end_s DESC LIMIT 1",
+                (sid, w.label),
+            ).fetchone()
+            if row is not None and row[1] >= float(w.start_s) - 1e-6:
+                conn.execute("UPDATE busy_spans SET end_s = MAX(end_s, ?) WHERE id = ?", (float(w.end_s), row[0]))
+            else:
+                conn.execute(
+                    "INSERT INTO busy_spans (session_id, label, start_s, end_s) VALUES (?,?,?,?)",
+                    (sid, w.label, float(w.start_s), float(w.end_s)),
+                )
 
     # ------------------------------------------------------------------ labels
     def set_label(self, alert_id: int, label: str, note: str = "", by: str = "", at_unix: float | None = None) -> dict:
@@ -769,10 +826,16 @@ class Store:
     ) -> list[dict]:
         """Counts per hour, day or week (local time given by ``utc_offset_s``), oldest first.
 
-        Each row: ``start_unix`` (bucket start, UTC seconds), ``twitches`` (events of kind
-        "twitch"), ``events``, ``episodes`` (dict kind -> count, by episode start), ``alerts``
-        (dict level -> count), ``faults``, ``marks``, ``monitored_s`` (seconds of session time in
-        the bucket). Only buckets with monitored time or counts appear.
+        Each row: ``start_unix`` (bucket start, UTC seconds); ``twitches``: isolated twitches at
+        rest (events of kind "twitch" outside movement, rhythmic-jerking and tremor windows and
+        episodes and outside not-monitored time; on the EMG stream when the session has EMG, so one
+        twitch seen by two sensors counts once); ``twitch_events``: every event of kind "twitch";
+        ``events``, ``episodes`` (dict kind -> count, by episode start), ``alerts`` (dict level ->
+        count), ``faults``, ``marks``; ``monitored_s``: session time in the bucket minus the time
+        the sensor was not worn or sent no data (:data:`UNMONITORED_FAULTS`); ``not_monitored_s``:
+        that excluded time; ``rate_per_h``: twitches per monitored hour, or None when the bucket
+        holds too little monitored time for a rate (:data:`MIN_RATE_MONITORED_S`, half of it for
+        an hour). Only buckets with session time or counts appear.
         """
         width = {"hour": 3600.0, "day": 86400.0, "week": 7 * 86400.0}.get(bucket)
         if width is None:
@@ -790,18 +853,24 @@ class Store:
                 r = rows[b] = {
                     "start_unix": b * width - shift,
                     "twitches": 0,
+                    "twitch_events": 0,
                     "events": 0,
                     "episodes": {},
                     "alerts": {},
                     "faults": 0,
                     "marks": 0,
                     "monitored_s": 0.0,
+                    "not_monitored_s": 0.0,
+                    "rate_per_h": None,
                 }
             return r
 
+        def bucket_of(expr: str) -> str:
+            return f"CAST(((({expr}) + ?) / ?) AS INTEGER) - ((({expr}) + ?) < 0)"
+
         def grouped(table: str, tcol: str, extra_cols: str = "", extra_group: str = ""):
             return self._read(
-                f"""SELECT CAST(((({base} + x.{tcol}) + ?) / ?) AS INTEGER) - ((({base} + x.{tcol}) + ?) < 0) AS b
+                f"""SELECT {bucket_of(f"{base} + x.{tcol}")} AS b
                     {extra_cols}, COUNT(*) AS n
                     FROM {table} x JOIN sessions s ON s.id = x.session_id
                     WHERE {base} + x.{tcol} >= ? AND {base} + x.{tcol} < ?
@@ -810,18 +879,36 @@ class Store:
             )
 
         half = EVENT_BUCKET_S / 2
+        minute_t = f"{base} + x.minute * {EVENT_BUCKET_S} + {half}"
         for r in self._read(
-            f"""SELECT CAST(((({base} + x.minute * {EVENT_BUCKET_S} + {half}) + ?) / ?) AS INTEGER)
-                   - ((({base} + x.minute * {EVENT_BUCKET_S} + {half}) + ?) < 0) AS b,
-                   SUM(x.twitches) AS tw, SUM(x.events) AS ev
+            f"""SELECT {bucket_of(minute_t)} AS b, SUM(x.twitches) AS tw, SUM(x.events) AS ev
                 FROM event_minutes x JOIN sessions s ON s.id = x.session_id
-                WHERE {base} + x.minute * {EVENT_BUCKET_S} + {half} >= ? AND {base} + x.minute * {EVENT_BUCKET_S} + {half} < ?
+                WHERE {minute_t} >= ? AND {minute_t} < ?
                 GROUP BY b""",
             (shift, width, shift, lo, hi),
         ):
             rr = row(r["b"])
             rr["events"] += r["ev"]
-            rr["twitches"] += r["tw"]
+            rr["twitch_events"] += r["tw"]
+        emg_ids = self._emg_session_ids()
+        emg_list = ",".join(str(i) for i in emg_ids) or "NULL"
+        unmon = ",".join(f"'{k}'" for k in UNMONITORED_FAULTS)
+        busy = ",".join(f"'{k}'" for k in BUSY_LABELS)
+        for r in self._read(
+            f"""SELECT {bucket_of(f"{base} + x.t_s")} AS b, COUNT(*) AS n
+                FROM events x JOIN sessions s ON s.id = x.session_id
+                WHERE x.kind = 'twitch' AND {base} + x.t_s >= ? AND {base} + x.t_s < ?
+                  AND (x.stream = 'emg' OR s.id NOT IN ({emg_list}))
+                  AND NOT EXISTS (SELECT 1 FROM busy_spans p WHERE p.session_id = x.session_id
+                                  AND p.start_s <= x.t_s AND p.end_s > x.t_s)
+                  AND NOT EXISTS (SELECT 1 FROM episodes p WHERE p.session_id = x.session_id
+                                  AND p.kind IN ({busy}) AND p.start_s <= x.t_s AND p.end_s >= x.t_s)
+                  AND NOT EXISTS (SELECT 1 FROM faults p WHERE p.session_id = x.session_id
+                                  AND p.kind IN ({unmon}) AND p.start_s <= x.t_s AND p.end_s > x.t_s)
+                GROUP BY b""",
+            (shift, width, shift, lo, hi),
+        ):
+            row(r["b"])["twitches"] += r["n"]
         for r in grouped("episodes", "start_s", ", x.kind AS k", ", k"):
             row(r["b"])["episodes"][r["k"]] = r["n"]
         for r in grouped("alerts", "t_s", ", x.level AS k", ", k"):
@@ -830,20 +917,90 @@ class Store:
             row(r["b"])["faults"] += r["n"]
         for r in grouped("marks", "t_s"):
             row(r["b"])["marks"] += r["n"]
-        # Monitored time: split each session's [start, start+duration) over the buckets.
-        for s in self._read(
-            "SELECT started_at_unix, duration_s FROM sessions WHERE duration_s IS NOT NULL AND started_at_unix < ? AND started_at_unix + duration_s > ?",
-            (hi, lo),
-        ):
-            a = max(lo, float(s["started_at_unix"]))
-            z = min(hi, float(s["started_at_unix"]) + float(s["duration_s"]))
+
+        def spread(a: float, z: float, key: str) -> None:
+            a, z = max(lo, a), min(hi, z)
             while a < z:
                 b = math.floor((a + shift) / width)
-                edge = (b + 1) * width - shift
-                seg_end = min(edge, z)
-                row(b)["monitored_s"] += seg_end - a
+                seg_end = min((b + 1) * width - shift, z)
+                row(b)[key] += seg_end - a
                 a = seg_end
+
+        # Monitored time: each session's span minus its not-monitored intervals, over the buckets.
+        for sess in self.session_spans(lo, hi):
+            for a, z in sess["monitored"]:
+                spread(a, z, "monitored_s")
+            for f in sess["not_monitored"]:
+                spread(f["start_unix"], f["end_unix"], "not_monitored_s")
+        need = min(MIN_RATE_MONITORED_S, width / 2)
+        for r in rows.values():
+            if r["monitored_s"] >= need:
+                r["rate_per_h"] = r["twitches"] / (r["monitored_s"] / 3600.0)
         return [rows[b] for b in sorted(rows)]
+
+    def _emg_session_ids(self) -> list[int]:
+        out = []
+        for r in self._read("SELECT id, device_info_json FROM sessions"):
+            try:
+                streams = json.loads(r["device_info_json"]).get("streams", ())
+            except (ValueError, AttributeError):
+                continue
+            if any(isinstance(st, dict) and st.get("kind") == "emg" and st.get("channels", 0) > 0 for st in streams):
+                out.append(int(r["id"]))
+        return out
+
+    def session_spans(self, since_unix: float | None = None, until_unix: float | None = None) -> list[dict]:
+        """Closed sessions overlapping [since, until): ``id``, ``start_unix``, ``end_unix``,
+        ``not_monitored`` (the merged intervals of :data:`UNMONITORED_FAULTS`, each with
+        ``kind``, ``start_unix``, ``end_unix``, ``duration_s``, clipped to the session) and
+        ``monitored`` ((start, end) wall-clock intervals left)."""
+        lo = -1e18 if since_unix is None else float(since_unix)
+        hi = 1e18 if until_unix is None else float(until_unix)
+        out = []
+        for s in self._read(
+            """SELECT id, started_at_unix, COALESCE(device_t0_s, 0.0) AS t0, duration_s FROM sessions
+               WHERE duration_s IS NOT NULL AND started_at_unix < ? AND started_at_unix + duration_s > ?
+               ORDER BY started_at_unix, id""",
+            (hi, lo),
+        ):
+            a0 = float(s["started_at_unix"])
+            z0 = a0 + float(s["duration_s"])
+            base = a0 - float(s["t0"])
+            off = []
+            for f in self._read(
+                f"""SELECT kind, start_s, end_s FROM faults WHERE session_id = ? AND end_s > start_s
+                    AND kind IN ({','.join('?' * len(UNMONITORED_FAULTS))}) ORDER BY start_s""",
+                (int(s["id"]), *UNMONITORED_FAULTS),
+            ):
+                a, z = max(a0, base + f["start_s"]), min(z0, base + f["end_s"])
+                if z <= a:
+                    continue
+                if off and a <= off[-1]["end_unix"]:
+                    last = off[-1]
+                    last["end_unix"] = max(last["end_unix"], z)
+                    if last["kind"] != f["kind"] and f["kind"] == "not_worn":
+                        last["kind"] = "not_worn"
+                    last["duration_s"] = last["end_unix"] - last["start_unix"]
+                else:
+                    off.append({"session_id": int(s["id"]), "kind": f["kind"], "start_unix": a, "end_unix": z,
+                                "duration_s": z - a})
+            mon, cur = [], a0
+            for f in off:
+                if f["start_unix"] > cur:
+                    mon.append((cur, f["start_unix"]))
+                cur = max(cur, f["end_unix"])
+            if z0 > cur:
+                mon.append((cur, z0))
+            out.append({"id": int(s["id"]), "start_unix": a0, "end_unix": z0, "not_monitored": off, "monitored": mon})
+        return out
+
+    def not_monitored(self, since_unix: float | None = None, until_unix: float | None = None) -> list[dict]:
+        """Intervals in [since, until) when a session ran but the sensor was not worn or sent no
+        data, oldest first (see :meth:`session_spans`)."""
+        lo = -1e18 if since_unix is None else float(since_unix)
+        hi = 1e18 if until_unix is None else float(until_unix)
+        return [f for s in self.session_spans(lo, hi) for f in s["not_monitored"]
+                if f["end_unix"] > lo and f["start_unix"] < hi]
 
     def episodes(
         self,

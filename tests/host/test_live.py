@@ -235,7 +235,19 @@ async def test_a_slow_detector_build_neither_stalls_the_device_nor_loses_detecto
             raise RuntimeError("the event loop was blocked while the detector was being built")
         return baseline(info)
 
-    pipeline = LivePipeline(ListSource(items), slow_factory, recording_path=tmp_path / "s.twr",
+    class GatedSource(ListSource):
+        """Flows past the build, then pauses until the test releases it: however slow or loaded
+        the machine, the source never outruns the held-input bound before the build is released."""
+
+        async def _gen(self):
+            for i, item in enumerate(self.items):
+                if i == 60:
+                    await released.wait()
+                yield item
+                await asyncio.sleep(0)
+
+    released = asyncio.Event()
+    pipeline = LivePipeline(GatedSource(items), slow_factory, recording_path=tmp_path / "s.twr",
                             out=io.StringIO(), err=io.StringIO())
     hub_sub = pipeline.hub.subscribe(maxsize=100000)
     run = asyncio.create_task(pipeline.run())
@@ -243,6 +255,7 @@ async def test_a_slow_detector_build_neither_stalls_the_device_nor_loses_detecto
         await asyncio.sleep(0.01)
     recorded_before_ready.append(pipeline.summary.chunks)
     built.set()
+    released.set()
     summary = await asyncio.wait_for(run, 60)
     assert recorded_before_ready[0] >= 20 and summary.undetected_chunks == 0
     whole = baseline(items[0])
@@ -261,3 +274,28 @@ async def test_a_slow_detector_build_neither_stalls_the_device_nor_loses_detecto
     with pytest.raises(ModelError, match="untrusted"):
         await asyncio.wait_for(pipeline.run(), 60)
     assert SessionReader(tmp_path / "t.twr").device_info is not None  # what was recorded is kept
+
+
+async def test_a_source_that_ends_while_the_detector_is_still_being_built_is_analysed_whole(tmp_path):
+    """A short file (or a fast source) can end before the model has loaded: the pipeline waits
+    for the detector instead of finishing with everything unanalysed."""
+    import threading
+
+    _, items = sim_items("quiet:2,rhythmic_jerking:14", seed=3)
+    built = threading.Event()
+
+    def slow_factory(info):
+        built.wait(10)
+        return baseline(info)
+
+    pipeline = LivePipeline(ListSource(items), slow_factory, recording_path=tmp_path / "s.twr",
+                            out=io.StringIO(), err=io.StringIO())
+    run = asyncio.create_task(pipeline.run())
+    while not run.done() and pipeline.summary.chunks < sum(isinstance(i, Chunk) for i in items):
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.2)
+    assert not run.done()  # the source has ended; the pipeline waits for the detector
+    built.set()
+    summary = await asyncio.wait_for(run, 60)
+    assert summary.stopped_by == "source ended" and summary.undetected_chunks == 0
+    assert any(a.kind == "rhythmic_jerking" for a in summary.alerts)

@@ -169,11 +169,16 @@ def test_history_counts_per_day_with_monitored_time(store):
         store.add_output(sid, DetectorOutput(events=tuple(Event(100.0 + i, 0.01, "twitch", "emg", "ta", 30.0) for i in range(d))))
         store.end_session(sid, 7200.0)
     rows = store.history("day")
-    assert [r["twitches"] for r in rows] == [1, 2, 3]
+    # the twitch at t=0 is a jerk inside the rhythmic-jerking episode: counted as an event only
+    assert [r["twitches"] for r in rows] == [0, 1, 2]
+    assert [r["twitch_events"] for r in rows] == [1, 2, 3]
     assert [r["episodes"] for r in rows] == [{"rhythmic_jerking": 1}] * 3
-    assert all(r["monitored_s"] == pytest.approx(7200.0) for r in rows)
+    # the 0.5 s gap is not monitored time
+    assert all(r["monitored_s"] == pytest.approx(7199.5) for r in rows)
+    assert all(r["not_monitored_s"] == pytest.approx(0.5) for r in rows)
+    assert [r["rate_per_h"] for r in rows] == [pytest.approx(n / (7199.5 / 3600)) for n in (0, 1, 2)]
     hours = store.history("hour")
-    assert sum(r["monitored_s"] for r in hours) == pytest.approx(3 * 7200.0)
+    assert sum(r["monitored_s"] for r in hours) == pytest.approx(3 * 7199.5)
     assert len(store.history("week")) in (1, 2)
     with pytest.raises(InvalidInput):
         store.history("fortnight")

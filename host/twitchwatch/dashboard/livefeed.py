@@ -36,7 +36,7 @@ import numpy as np
 
 from twitchwatch.dashboard.decimate import StreamingBuckets, bucket_size
 from twitchwatch.hub import Hub
-from twitchwatch.model import Chunk, DetectorOutput, DeviceInfo, Fault, Mark, Status
+from twitchwatch.model import Chunk, DetectorOutput, DeviceInfo, Fault, Mark, Status, is_fault_onset
 
 #: Buckets per second for the live traces (the chart is ~600-1200 px wide for 10-20 s of trace).
 LIVE_TARGET_HZ = 50.0
@@ -121,12 +121,15 @@ class LiveFeed:
             "data_age_s": None,
             "counts": {"twitches": 0, "events": 0, "episodes": 0, "alerts": 0, "faults": 0, "marks": 0},
             "faults_now": [],
+            "faults_open": [],
+            "episode_ends": [],  # [kind, start_s, end_s] of the episodes closed lately (alert banners' durations)
             "dashboard_dropped": 0,
             "connection_detail": "",
             "detector_error": None,
         }
         self._last_data_wall: float | None = None
         self._faults: deque[Fault] = deque(maxlen=64)
+        self._open_faults: dict[tuple, Fault] = {}  # lasting faults begun and not ended (sensor off)
         self._state_dirty = True
 
     # ----------------------------------------------------------------- lifecycle
@@ -244,8 +247,17 @@ class LiveFeed:
             self.state["lead_off"] = [bool(v) for v in item.lead_off]
             self._state_dirty = True
         elif isinstance(item, Fault):
+            key = (item.kind, item.stream, round(item.start_s, 6))
+            if is_fault_onset(item):
+                self._open_faults[key] = item
+                self.state["counts"]["faults"] += 1
+            elif self._open_faults.pop(key, None) is None:
+                self.state["counts"]["faults"] += 1
+            else:  # a lasting fault ended: its alert banner stops counting
+                ends = self.state["episode_ends"]
+                ends.append([item.kind, item.start_s, item.end_s])
+                del ends[:-20]
             self._faults.append(item)
-            self.state["counts"]["faults"] += 1
             self._state_dirty = True
         elif isinstance(item, Mark):
             self.state["counts"]["marks"] += 1
@@ -286,6 +298,10 @@ class LiveFeed:
             self._state_dirty = True
         if out.episodes:
             counts["episodes"] += len(out.episodes)
+            ends = self.state["episode_ends"]
+            ends.extend([e.kind, e.start_s, e.end_s] for e in out.episodes)
+            del ends[:-20]
+            self._state_dirty = True
         for f in out.faults:
             self._faults.append(f)
             counts["faults"] += 1
@@ -331,8 +347,11 @@ class LiveFeed:
     def _derive_state(self) -> dict:
         st = self.state
         t = st["t_latest_s"]
-        now_faults = sorted({f.kind for f in self._faults if t is not None and f.end_s >= t - FAULT_RECENT_S})
+        now_faults = sorted({f.kind for f in self._faults if t is not None and f.end_s >= t - FAULT_RECENT_S}
+                            | {f.kind for f in self._open_faults.values()})
         st["faults_now"] = now_faults
+        st["faults_open"] = [{"kind": f.kind, "stream": f.stream, "since_s": f.start_s, "detail": f.detail}
+                             for f in self._open_faults.values()]
         age = None if self._last_data_wall is None else round(time.monotonic() - self._last_data_wall, 2)
         st["data_age_s"] = age
         if t is None:

@@ -8,9 +8,11 @@ returns the items a source yields. Serial and BLE share it.
 - ACCEL / EMG blocks -> :class:`~twitchwatch.model.Chunk` (``t0_s = t_first_us / 1e6``,
   ``samples = counts * scale``, counts kept); a jump in a stream's sequence numbers or its device
   time -> ``Fault("gap")`` spanning the missing time, before the chunk that follows it;
-- STATUS -> :class:`~twitchwatch.model.Status`, plus ``Fault("lead_off")`` when an EMG electrode
-  loses contact (once per episode of lost contact) and ``Fault("saturated")`` when the IMU's
-  saturation counter grows;
+- STATUS -> :class:`~twitchwatch.model.Status`, plus a lasting fault when EMG electrodes lose
+  contact: ``Fault("not_worn")`` when every channel lost it at once (the sensor is off the skin),
+  ``Fault("lead_off")`` when some did; reported when contact is lost (``end_s == start_s``, open)
+  and again with its end when contact returns (see :class:`~twitchwatch.model.Fault`); and
+  ``Fault("saturated")`` when the IMU's saturation counter grows;
 - MARK -> :class:`~twitchwatch.model.Mark`; ACKs are collected in :attr:`DeviceStream.acks`.
 
 Samples that arrive before any HELLO cannot be scaled: they are counted (``before_hello``) and
@@ -72,6 +74,7 @@ class DeviceStream:
         self._scale: dict[str, float] = {}
         self._rate: dict[str, float] = {}
         self._lead_off: tuple[bool, ...] = ()
+        self._contact_fault: Fault | None = None  # the open not_worn / lead_off fault
         self._saturation: int | None = None
         self._unsupported_run = 0
         self._offset_us = 0  # added to device timestamps after a device restart
@@ -170,6 +173,12 @@ class DeviceStream:
         self._last_seq[kind] = block.seq
         self._t_end[kind] = t0 + counts.shape[0] / rate
 
+    def _close_contact_fault(self, t: float, out: list) -> None:
+        f = self._contact_fault
+        if f is not None:
+            out.append(Fault(f.kind, f.start_s, max(f.start_s, t), f.stream, f"{f.detail} for {max(0.0, t - f.start_s):.1f} s"))
+            self._contact_fault = None
+
     def _on_status(self, st: StatusFrame, out: list) -> None:
         t = (st.t_us + self._offset_us) / 1e6
         status = Status(t, st.battery_pct, st.battery_mv, st.dropped_samples, tuple(st.lead_off),
@@ -177,9 +186,14 @@ class DeviceStream:
         out.append(status)
         off = tuple(i for i, v in enumerate(st.lead_off) if v)
         was_off = tuple(i for i, v in enumerate(self._lead_off) if v)
-        if off and off != was_off:
-            out.append(Fault("lead_off", t, t, stream="emg",
-                             detail="electrode contact lost on channel(s) " + ",".join(map(str, off))))
+        if off != was_off:
+            self._close_contact_fault(t, out)
+            if off:
+                kind = "not_worn" if len(off) == len(st.lead_off) else "lead_off"
+                what = ("sensor off the skin: electrode contact lost on every channel" if kind == "not_worn"
+                        else "electrode contact lost on channel(s) " + ",".join(map(str, off)))
+                self._contact_fault = Fault(kind, t, t, stream="emg", detail=what)
+                out.append(self._contact_fault)
         self._lead_off = tuple(st.lead_off)
         if self._saturation is not None and st.imu_saturation_count > self._saturation:
             out.append(Fault("saturated", t, t, stream="accel",

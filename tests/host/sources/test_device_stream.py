@@ -80,8 +80,13 @@ def test_status_gives_status_and_lead_off_and_saturation_faults_once():
     faults = [i for i in items if isinstance(i, Fault)]
     assert [s.t_s for s in statuses] == [5.0, 10.0, 15.0]
     assert statuses[1].lead_off == (False, True) and statuses[1].battery_pct == 79
-    assert [(f.kind, f.start_s) for f in faults] == [("lead_off", 10.0), ("saturated", 10.0)]
+    assert [(f.kind, f.start_s, f.end_s) for f in faults] == [("lead_off", 10.0, 10.0), ("saturated", 10.0, 10.0)]
     assert "channel(s) 1" in faults[0].detail
+    back = StatusFrame(3, 21_000_000, 3880, 79, 0, (False, False), 3)
+    closed = [i for i in ds.feed(encode(back)) if isinstance(i, Fault)]
+    # contact came back: the same fault again, now with its end (an interval, not an instant)
+    assert [(f.kind, f.start_s, f.end_s) for f in closed] == [("lead_off", 10.0, 21.0)]
+    assert "for 11.0 s" in closed[0].detail
 
 
 def test_marks_and_samples_before_hello():

@@ -180,8 +180,10 @@ def test_taking_the_sensor_off_reports_lost_electrode_contact():
     dev = VirtualDevice("quiet:6,not_worn:10,quiet:6", seed=1)
     ds = DeviceStream("virtual")
     items = [item for _, f in dev.frames() for item in ds.feed(encode(f))]
-    off = [i for i in items if isinstance(i, Fault) and i.kind == "lead_off"]
-    assert [f.start_s for f in off] == [10.0]  # the first STATUS after the sensor came off
+    off = [i for i in items if isinstance(i, Fault) and i.kind in ("lead_off", "not_worn")]
+    # every electrode lost contact: the sensor is off the body. Reported when it came off (the
+    # first STATUS after, open) and again with its end (the first STATUS after it was put back)
+    assert [(f.kind, f.start_s, f.end_s) for f in off] == [("not_worn", 10.0, 10.0), ("not_worn", 10.0, 20.0)]
     statuses = [s for s in items if isinstance(s, Status)]
     assert [s.lead_off for s in statuses] == [(False, False), (True, True), (True, True), (False, False)]
 

@@ -210,6 +210,7 @@
       } else if (msg.type === "state") {
         live.state = msg;
         renderLiveState();
+        renderDurations();
       } else if (msg.type === "alert") {
         live.unacked.set(msg.key, msg);
         accelChart.alerts.push(msg.t_s);
@@ -273,6 +274,7 @@
             "span",
             { class: "grow" },
             (a.level || "").toUpperCase() + ": " + words(a.kind) + " at device time " + a.t_s.toFixed(1) + " s (received " + fmtWall(a.received_unix) + ")",
+            el("span", { class: "ep-dur", "data-key": a.key }, episodeDuration(a)),
             a.reasons && a.reasons.length ? el("span", { class: "muted-on-banner" }, " \u2013 " + reasonSummary(a.reasons)) : null
           ),
           el("button", { onclick: () => reviewAlert(a) }, "Review"),
@@ -280,6 +282,24 @@
         )
       );
     }
+  }
+
+  // How long the episode (or lasting fault) behind an alert has lasted: from its start to its end
+  // once the detector closed it, else to the latest device time received.
+  function episodeDuration(a) {
+    const s = live.state || {};
+    const end = (s.episode_ends || []).find(([k, st]) => k === a.kind && Math.abs(st - a.episode_start_s) < 1e-3);
+    const to = end ? end[2] : s.t_latest_s != null ? Math.max(s.t_latest_s, a.t_s) : a.t_s;
+    const d = Math.max(0, to - a.episode_start_s);
+    const txt = d >= 60 ? Math.floor(d / 60) + " min " + String(Math.round(d % 60)).padStart(2, "0") + " s" : Math.round(d) + " s";
+    return end ? " – lasted " + txt + " (ended)" : " – lasting " + txt + " so far";
+  }
+
+  function renderDurations() {
+    document.querySelectorAll(".ep-dur").forEach((n) => {
+      const a = live.unacked.get(Number(n.dataset.key));
+      if (a) n.textContent = episodeDuration(a);
+    });
   }
 
   // ------------------------------------------------------------------ views
