@@ -5,7 +5,8 @@ Three integers a line (x, y, z), each a 6-bit code 0..63 for -1.5..+1.5 g:
 ``g = -1.5 + 3 * code / 63`` (the dataset's documentation). The files have no time column; the dataset
 documents its rate as 32 Hz, so that documented rate is this format's definition.
 The activity is the folder name (e.g. ``Brush_teeth``); the subject code is the file name's last
-``-`` field (``...-brush_teeth-f1.txt`` -> ``f1``).
+``-`` field (``...-brush_teeth-f1.txt`` -> ``f1``). :meth:`cases` gives the file as one case with
+``meta["subject"]`` = that code and ``meta["seizure"]`` None.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from twitchwatch.errors import FileFormatError
 from twitchwatch.model import Annotation, DeviceInfo
 
-from .base import ArraySource, Segment, accel_stream, resolve_placement
+from .base import ArraySource, Segment, accel_stream, resolve_placement, single_case_source
 
 #: Sampling rate, Hz: 32 Hz per the dataset's documentation (Bruno et al. 2013, UCI "Dataset for ADL
 #: Recognition with Wrist-worn Accelerometer") and ../shared/data/real/README.md.
@@ -51,5 +52,6 @@ def read_adl(path: Path, placement: str | None = None) -> ArraySource:
         streams=(accel_stream(ADL_RATE_HZ, range_g=RANGE_G),), source=f"file:{path}",
     )
     n = codes.shape[0]
-    return ArraySource(path, "adl", info, [Segment("accel", 0.0, ADL_RATE_HZ, codes_to_g(codes))],
-                       annotations=(Annotation(0.0, n / ADL_RATE_HZ, activity),))
+    src = ArraySource(path, "adl", info, [Segment("accel", 0.0, ADL_RATE_HZ, codes_to_g(codes))],
+                      annotations=(Annotation(0.0, n / ADL_RATE_HZ, activity),))
+    return single_case_source(src, activity, {"subject": subject_of(path), "seizure": None})

@@ -4,10 +4,13 @@ One row per sample, 11 space-separated integer columns: 1 time [ms]; 2-4 ankle (
 acceleration forward / vertical / lateral [mg]; 5-7 thigh; 8-10 trunk; 11 label (0 outside the
 experiment, 1 no freeze, 2 freeze). The rate comes from the time column (64 Hz in the published
 files). Only the ankle accelerometer is read (cols 2-4, mg -> g); labels become annotations.
+:meth:`cases` gives the file as one case; ``meta["subject"]`` is the file name's ``S<nn>``
+(``S01R02.txt`` = subject S01, run 2), ``meta["seizure"]`` None (no seizures in the set).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +18,12 @@ import numpy as np
 from twitchwatch.errors import FileFormatError
 from twitchwatch.model import Annotation, DeviceInfo
 
-from .base import ArraySource, Segment, accel_stream, rate_from_times, resolve_placement
+from .base import ArraySource, Segment, accel_stream, rate_from_times, resolve_placement, single_case_source
 
 N_COLUMNS = 11
 LABELS = {0: "outside_experiment", 1: "no_freeze", 2: "freeze"}
 MG_PER_G = 1000.0
+NAME_RE = re.compile(r"^(S\d+)R(\d+)", re.I)
 
 
 def label_runs(t_s: np.ndarray, codes: np.ndarray, rate_hz: float, names: dict) -> tuple[Annotation, ...]:
@@ -59,5 +63,8 @@ def read_daphnet(path: Path, placement: str | None = None) -> ArraySource:
         streams=(accel_stream(rate, names=("forward", "vertical", "lateral")),),
         source=f"file:{path}",
     )
-    return ArraySource(path, "daphnet", info, [Segment("accel", 0.0, rate, accel_g)],
-                       annotations=label_runs(t_s, codes, rate, LABELS))
+    src = ArraySource(path, "daphnet", info, [Segment("accel", 0.0, rate, accel_g)],
+                      annotations=label_runs(t_s, codes, rate, LABELS))
+    name = NAME_RE.match(path.stem)
+    return single_case_source(src, "gait", {"subject": name[1].upper() if name else None, "seizure": None,
+                                            "run": name[2] if name else None})

@@ -332,6 +332,8 @@ def _load_json(path: Path):
 def read_osdb(path: Path, placement: str | None = None) -> ArraySource:
     """An OSDB event file (one event object or a list of events), format ``osdb``."""
     data = _load_json(path)
+    if isinstance(data, dict) and "unique_events" in data:  # a report whose key came late for sniffing
+        return read_osdb_report(path, placement)
     events = data if isinstance(data, list) else [data]
     if not events or not all(isinstance(e, dict) and "datapoints" in e for e in events):
         raise FileFormatError(f"{path}: not Open Seizure Database JSON (events need 'datapoints')")

@@ -14,7 +14,10 @@ Units, found by inspecting the files (mean magnitude of quiet cases):
   not read). Acceleration is converted to g (/ 9.80665); the detector sees no gravity component.
 
 The cases are joined into one continuous stream (case k starts where case k-1 ends), each case an
-annotation ``"<LABEL>"``; :meth:`cases` gives each case as its own source.
+annotation ``"<LABEL>"``; :meth:`cases` gives each case as its own source. The archive has no
+person ids (``meta["subject"]`` is None); an Epilepsy case labelled ``EPILEPSY`` is an ACTED seizure
+(healthy people mimicking one, Villar et al. 2016) and its ``meta["seizure"]`` spans the whole case
+(``meta["acted"]`` True); every other case has ``meta["seizure"]`` None.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from .base import STANDARD_GRAVITY_M_S2, ArraySource, Case, Segment, accel_strea
 #: BasicMotions: "sampled once every tenth of a second" (archive description) -> 10 Hz.
 #: Epilepsy: "The sampling frequency was 16 Hz" (archive description; Villar et al. 2016).
 DOCUMENTED_RATES_HZ = {"basicmotions": 10.0, "epilepsy": 16.0}
+#: Labels of cases that are (acted) seizures.
+SEIZURE_LABELS = {"EPILEPSY"}
 #: Acceleration unit per problem, as g per file unit (see module docstring for how it was found).
 G_PER_UNIT = {"basicmotions": 1.0 / STANDARD_GRAVITY_M_S2, "epilepsy": 1.0}
 RATE_RE = re.compile(r"sampl\w*\s+(?:frequency|rate)\s+(?:was|is|of)?\s*([0-9.]+)\s*hz", re.I)
@@ -112,6 +117,9 @@ def read_uea(path: Path, placement: str | None = None) -> ArraySource:
         case_info = DeviceInfo(info.device_id, "", 0, info.placement, info.streams, f"{info.source}#case{i + 1}")
         case_src = ArraySource(path, "uea", case_info, [Segment("accel", 0.0, rate, accel.copy())],
                                annotations=(Annotation(0.0, n / rate, label),))
-        cases.append(Case(f"case{i + 1}", label, case_src, {"index": i, "onset_in_stream_s": t}))
+        acted = label.upper() in SEIZURE_LABELS
+        cases.append(Case(f"case{i + 1}", label, case_src,
+                          {"index": i, "onset_in_stream_s": t, "subject": None,
+                           "seizure": [0.0, n / rate] if acted else None, "acted": acted}))
         t += n / rate
     return ArraySource(path, "uea", info, segments, annotations=tuple(annotations), cases=tuple(cases))
