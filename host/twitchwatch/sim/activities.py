@@ -536,6 +536,10 @@ def plan_gait(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
     elif act == "stairs":
         stride_hz = 0.7 * s.cadence_spm / 120.0
         kind, impact, pitch, lin = "stairs", 0.5 * s.heel_strike_g, 0.8, (0.8, 1.2)
+        if seg.param("direction", "up") == "down":
+            # descending: the foot drops onto the step below, harder impacts (assumed x1.3 of level
+            # walking, twice ascent) and a slightly faster cadence
+            stride_hz, impact = 0.8 * s.cadence_spm / 120.0, 1.3 * s.heel_strike_g
         ta, ga = 0.25, 0.55
     else:
         stride_hz = float(seg.param("cadence_spm", s.cadence_spm)) / 120.0
@@ -545,7 +549,7 @@ def plan_gait(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
     cv, vigour = 0.025, 1.0
     if kind == "walk":
         cv = _loguniform(rng, *WALK_STRIDE_CV)
-        vigour = float(seg.param("vigour", _loguniform(rng, *WALK_VIGOUR)))
+        vigour = float(seg.param("vigour", _loguniform(rng, *(FOOT_WALK_VIGOUR if ctx.placement == "foot" else WALK_VIGOUR))))
         impact, pitch, lin = impact * vigour, pitch * np.sqrt(vigour), (lin[0] * np.sqrt(vigour), lin[1] * np.sqrt(vigour))
     n = int((t1 - t0) * stride_hz) + 2
     per = np.clip(rng.normal(1.0 / stride_hz, cv / stride_hz, n), 0.5 / stride_hz, None)
@@ -676,13 +680,14 @@ def plan_not_worn(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
 
 
 def plan_brushing(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
-    """Tooth brushing: 3.5-5 Hz horizontal scrubbing (0.4-1.2 g) with pauses and side changes."""
-    f = rng.uniform(3.5, 5.0)
-    kt, kp, ka = _phase_knots(rng, t0, t1, f, 0.05, 0.3, dropout=0.1)
-    g = rng.uniform(0.4, 1.2)
+    """Tooth brushing: stationary 3-6 Hz scrubbing (BRUSH_*: amplitude CV 0.2-0.35, frequency
+    CV ~3 %), short pauses and side changes, forearm raised (posture hand_at_mouth)."""
+    f = float(seg.param("hz", rng.uniform(*BRUSH_HZ)))
+    kt, kp, ka = _phase_knots(rng, t0, t1, f, 0.03, rng.uniform(*BRUSH_AMP_CV), dropout=0.03)
+    g = rng.uniform(*BRUSH_G)
     ctx.plan.oscillators.append(Oscillator(t0, t1, f, kt, kp, ka, pitch_rad=0.05, roll_rad=0.15, lin_g=(0.3 * g, g, 0.2 * g), ramp_s=0.5))
     side = t0 + np.arange(rng.uniform(5, 15), t1 - t0 - 2, rng.uniform(8, 20))
-    ctx.plan.angles.add(side, rng.uniform(3, 8, len(side)), amp=rng.uniform(-0.8, 0.8, len(side)), rise=0.15, axis=1)
+    ctx.plan.angles.add(side, rng.uniform(3, 8, len(side)), amp=rng.uniform(-0.5, 0.5, len(side)), rise=0.15, axis=1)
 
 
 def plan_combing(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
@@ -697,13 +702,14 @@ def plan_combing(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
 
 
 def plan_typing(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
-    """Typing: Poisson keystrokes (3-8/s in bursts) as tiny impacts, occasional hand moves."""
-    rate = rng.uniform(3.0, 8.0)
+    """Typing: irregular (Poisson) keystrokes at 2-8/s in bursts with pauses to think; each a
+    small tap (TYPING_TAP_G: 50-150 mg band RMS at 25 Hz) ringing at 10-15 Hz; occasional hand moves."""
+    rate = rng.uniform(2.0, 8.0)
     n = rng.poisson(rate * (t1 - t0))
     on = np.sort(rng.uniform(t0, max(t1 - 0.2, t0), n))
     on = on[np.sin(2 * np.pi * on / rng.uniform(5, 15)) > -0.5]  # pauses to think
-    g = rng.uniform(0.01, 0.06, len(on))
-    ctx.plan.impacts.add(on, 0.1, ax=0.3 * g, ay=0.3 * g, az=g, freq=30.0, decay=0.01)
+    g = _loguniform(rng, *TYPING_TAP_G) * np.exp(rng.normal(0.0, 0.4, len(on)))
+    ctx.plan.impacts.add(on, 0.15, ax=0.3 * g, ay=0.3 * g, az=g, freq=rng.uniform(10.0, 15.0), decay=0.02)
     mv = np.sort(rng.uniform(t0, max(t1 - 1.0, t0), int((t1 - t0) / 8) + 1))
     v = rng.normal(0, 0.15, (len(mv), 3))
     ctx.plan.lin.add(mv, rng.uniform(0.3, 0.8, len(mv)), ax=v[:, 0], ay=v[:, 1], az=v[:, 2])
@@ -742,6 +748,175 @@ def plan_dishes(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
         t += turn + rng.uniform(0.2, 2.0)
 
 
+
+# ---- confounders added for real-world false alarms (OSD users, DETECTION_NOTES.md) ---------
+
+#: Brushing: scrubbing frequency (Hz, uniform), slow amplitude CV (uniform) and peak scrubbing
+#: acceleration (g, uniform). DETECTION_NOTES.md: 3-6 Hz per axis, amplitude CV 0.2-0.35,
+#: stationary for 1-3 min, forearm raised; the ADL recordings' brushing RMS is ~360 mg (10^2.56).
+BRUSH_HZ = (3.0, 6.0)
+BRUSH_AMP_CV = (0.2, 0.35)
+BRUSH_G = (0.3, 1.0)
+#: Electric toothbrush motor: sonic brushes 31,000-62,000 strokes/min (~260-520 Hz), oscillating-
+#: rotating ones ~70-170 Hz (manufacturers' figures, rounded); vibration reaching the wrist (g,
+#: log-uniform, assumed) and the share leaking through a watch's anti-alias filter (assumed: many
+#: watch accelerometers sample without a matched filter, which is why brushes alarm OSD).
+TOOTHBRUSH_HZ = ((70.0, 170.0), (250.0, 520.0))
+TOOTHBRUSH_G = (0.1, 0.8)
+VIBRATION_LEAK = (0.05, 1.0)
+#: Electric shaver motor ~100-250 Hz (rotary and foil shavers; assumed from motor speeds), and the
+#: slow strokes over the face every 0.5-2 s (assumed).
+SHAVER_HZ = (100.0, 250.0)
+SHAVER_G = (0.03, 0.3)
+#: Typing: peak of one keystroke tap at the wrist, g (per-segment level log-uniform, single taps
+#: vary with CV ~0.4, 2-8 keys/s; assumed), chosen so that the 1-12 Hz band RMS of 5 s windows
+#: at 25 Hz is ~50-150 mg (DETECTION_NOTES.md: typing/knitting 50-150 mg, irregular).
+TYPING_TAP_G = (0.15, 0.45)
+#: Clapping: 2-4.5 claps/s (Neda et al. 2000, Nature 403:849: applause ~2-4.5 Hz), bouts of
+#: 3-20 s; the palm contact gives a sharp impact of 1-6 g at the wrist (assumed).
+CLAP_HZ = (2.0, 4.5)
+CLAP_G = (1.0, 6.0)
+#: Vehicle: seat vibration of road vehicles is ~0.2-1 m/s^2 RMS (frequency-weighted, ISO 2631-1
+#: whole-body vibration surveys; 0.02-0.1 g), broadband 2-20 Hz, plus bumps (potholes, speed
+#: humps) every 5-60 s of 0.1-0.6 g ringing at the suspension's 1-3 Hz and the seat's 4-8 Hz
+#: (assumed), and slow braking/turning accelerations of 0.05-0.3 g over seconds (assumed).
+VEHICLE_RMS_G = (0.02, 0.1)
+VEHICLE_BUMP_G = (0.1, 0.6)
+#: Foot walking impacts: a foot-mounted IMU sees heel strikes of several g (DETECTION_NOTES.md,
+#: real IPOL/gaitmap feet); the shuffling/shank range WALK_VIGOUR stays for the ankle.
+FOOT_WALK_VIGOUR = (0.5, 1.3)
+
+
+def _vibration(ctx: Ctx, t0, t1, f_range, g_range, rng, leak=None) -> None:
+    """Motor vibration: an oscillator far above the band, of which ``alias_leak`` aliases."""
+    f = rng.uniform(*f_range)
+    g = _loguniform(rng, *g_range)
+    leak = _loguniform(rng, *VIBRATION_LEAK) if leak is None else leak
+    kt, kp, ka = _phase_knots(rng, t0, t1, f, 0.01, 0.15)  # motor speed wanders ~1 % with load
+    ctx.plan.oscillators.append(Oscillator(t0, t1, f, kt, kp, ka, lin_g=(0.5 * g, g, 0.3 * g), ramp_s=0.2, alias_leak=leak))
+
+
+def plan_electric_toothbrush(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    """Electric toothbrush: motor vibration (70-170 or 250-520 Hz, aliased as the sensor allows),
+    small slow movements of the hand from tooth to tooth, forearm raised, 2 min timer pauses."""
+    band = TOOTHBRUSH_HZ[int(rng.random() < 0.5)]
+    _vibration(ctx, t0, t1, band, TOOTHBRUSH_G, rng)
+    on = t0 + np.cumsum(rng.uniform(1.0, 4.0, int((t1 - t0) / 1.0) + 2))
+    on = on[on < t1 - 1.0]
+    n = len(on)
+    dur = rng.uniform(0.4, 1.2, n)
+    ctx.plan.angles.add(on, dur, amp=rng.uniform(-0.25, 0.25, n), rise=0.4, axis=1)
+    v = rng.normal(0, 0.06, (n, 3))
+    ctx.plan.lin.add(on, dur, ax=v[:, 0], ay=v[:, 1], az=v[:, 2])
+
+
+def plan_shaving(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    """Electric shaving: 100-250 Hz motor vibration (aliased as the sensor allows) and slow strokes
+    over the face every 0.5-2 s with the forearm raised."""
+    _vibration(ctx, t0, t1, SHAVER_HZ, SHAVER_G, rng)
+    on = t0 + np.cumsum(rng.uniform(0.5, 2.0, int((t1 - t0) / 0.5) + 2))
+    on = on[on < t1 - 1.0]
+    n = len(on)
+    dur = rng.uniform(0.4, 1.0, n)
+    ctx.plan.angles.add(on, dur, amp=rng.uniform(-0.3, 0.3, n), rise=0.4, axis=0)
+    ctx.plan.angles.add(on, dur, amp=rng.uniform(-0.4, 0.4, n), rise=0.4, axis=1)
+    ctx.plan.lin.add(on, dur, ax=rng.uniform(-0.15, 0.15, n), ay=rng.uniform(-0.1, 0.1, n), az=rng.uniform(0.05, 0.2, n))
+
+
+def plan_clapping(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    """Clapping: bouts of 3-20 s at 2-4.5 claps/s (interval CV ~0.05), a swing of the forearm and
+    a sharp palm impact per clap, pauses of 1-5 s."""
+    t = t0 + rng.uniform(0.2, 1.0)
+    f_pref = rng.uniform(*CLAP_HZ)
+    g0 = _loguniform(rng, *CLAP_G)
+    while t < t1 - 1.0:
+        bout = rng.uniform(3.0, 20.0)
+        f = f_pref * rng.uniform(0.9, 1.1)
+        on = _rhythm(rng, t, min(t + bout, t1 - 0.5), f, 0.05)
+        n = len(on)
+        g = g0 * np.exp(rng.normal(0, 0.2, n))
+        ctx.plan.lin.add(on - 0.5 / f, 0.5 / f, ax=0.1 * g, ay=0.05 * g, az=0.15 * g)
+        ctx.plan.impacts.add(on, 0.1, ax=0.3 * g, ay=0.2 * g, az=g, freq=rng.uniform(15, 30), decay=0.015)
+        t = t + bout + rng.uniform(1.0, 5.0)
+
+
+def plan_vehicle(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    """Sitting in a moving vehicle: broadband 2-20 Hz road vibration (dense shot noise of damped
+    sines), occasional bumps, slow braking and cornering accelerations."""
+    d = t1 - t0
+    rms = _loguniform(rng, *VEHICLE_RMS_G)
+    rate = 25.0  # vibration "shots" per s: dense enough to be noise-like
+    n = rng.poisson(rate * d)
+    on = np.sort(rng.uniform(t0, t1, n))
+    f = np.exp(rng.uniform(np.log(2.0), np.log(20.0), n))
+    dec = 1.5 / f  # a few cycles each
+    # RMS of shot noise of unit-peak damped sines ~ sqrt(rate * dec / 4): scale to the wanted RMS
+    a = rms / np.sqrt(rate * np.mean(dec) / 4.0) * rng.normal(0.0, 1.0, (n, 3)) * np.array([0.6, 0.5, 1.0])
+    keep = on + 8 * dec < t1
+    ctx.plan.impacts.add(on[keep], 8 * dec[keep], ax=a[keep, 0], ay=a[keep, 1], az=a[keep, 2], freq=f[keep], decay=dec[keep])
+    # bumps: suspension (1-3 Hz) and seat (4-8 Hz) ringing
+    nb = rng.poisson(d / rng.uniform(5.0, 60.0))
+    ob = np.sort(rng.uniform(t0, max(t0, t1 - 3.0), nb))
+    gb = _loguniform(rng, *VEHICLE_BUMP_G) * np.exp(rng.normal(0, 0.4, nb))
+    fb = rng.uniform(1.0, 3.0, nb)
+    ctx.plan.impacts.add(ob, 2.5, ax=0.2 * gb, ay=0.1 * gb, az=gb, freq=fb, decay=0.3)
+    ctx.plan.impacts.add(ob + 0.05, 1.0, ax=0.1 * gb, az=0.6 * gb, freq=rng.uniform(4.0, 8.0, nb), decay=0.1)
+    # braking / cornering: smooth pushes of 2-8 s
+    nm = rng.poisson(d / 20.0)
+    om = np.sort(rng.uniform(t0, max(t0, t1 - 8.0), nm))
+    dm = rng.uniform(2.0, 8.0, nm)
+    gm = rng.uniform(0.05, 0.3, nm) * np.where(rng.random(nm) < 0.5, -1.0, 1.0)
+    axis = rng.random(nm) < 0.5
+    ctx.plan.lin.add(om, dm, ax=np.where(axis, gm, 0.0), ay=np.where(axis, 0.0, gm))
+
+
+def _strides(rng, t0, t1, stride_hz, cv):
+    """Heel-strike times and stride periods (s) from t0 + 0.4 s with period CV cv, ending < t1 - 0.3."""
+    n = int((t1 - t0) * stride_hz) + 2
+    per = np.clip(rng.normal(1.0 / stride_hz, cv / stride_hz, n), 0.5 / stride_hz, None)
+    hs = t0 + 0.4 + np.concatenate([[0.0], np.cumsum(per[:-1])])
+    keep = hs + per < t1 - 0.3
+    return hs[keep], per[keep]
+
+
+def plan_turning(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    """Walking with frequent turns (e.g. a timed up-and-go, pacing a room): slower, irregular steps
+    (stride CV ~0.1), pivots that roll the foot and push it sideways (0.2-0.6 g), softer impacts."""
+    s = ctx.subject
+    t = t0
+    while t < t1 - 2.0:
+        straight = min(rng.uniform(3.0, 10.0), t1 - t)
+        plan_gait(ctx, Segment("walking", straight, seg.params), t, t + straight, rng)
+        t += straight
+        turn = min(rng.uniform(1.5, 4.0), t1 - t)
+        if turn < 1.0:
+            break
+        hs, per = _strides(rng, t - 0.4, t + turn, 0.7 * s.cadence_spm / 120.0, 0.1)
+        m = len(hs)
+        sign = 1.0 if rng.random() < 0.5 else -1.0
+        gi = 0.5 * s.heel_strike_g * np.exp(rng.normal(0, 0.3, m)) if ctx.foot else 0.1 * np.exp(rng.normal(0, 0.3, m))
+        ctx.plan.impacts.add(hs, 0.15, ax=0.3 * gi, ay=0.4 * gi * sign, az=gi, freq=rng.uniform(15, 25), decay=0.015)
+        lat = rng.uniform(0.2, 0.6, m) * sign
+        ctx.plan.lin.add(hs + 0.1 * per, 0.5 * per, ax=0.3 * np.abs(lat), ay=lat)
+        ctx.plan.angles.add(hs, 0.6 * per, amp=rng.uniform(0.1, 0.3, m) * sign, rise=0.3, axis=1)
+        ctx.plan.angles.add(hs + 0.5 * per, 0.4 * per, amp=rng.uniform(0.2, 0.5, m), rise=0.4, axis=0)
+        t += turn
+
+
+def plan_stand_walk(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
+    """Stand-walk-stand transitions: standing still for 3-20 s, then a bout of 2-12 strides
+    (gait initiation and termination included in the bout's ramps), repeated."""
+    s = ctx.subject
+    t = t0 + rng.uniform(1.0, 5.0)
+    while t < t1 - 3.0:
+        strides = rng.integers(2, 13)
+        bout = min(strides * 120.0 / s.cadence_spm + 0.8, t1 - t)
+        if bout < 2.0:
+            break
+        plan_gait(ctx, Segment("walking", bout, seg.params), t, t + bout, rng)
+        ctx.plan.annotations.append(Annotation(float(t), float(bout), "movement"))
+        t += bout + rng.uniform(3.0, 20.0)
+
 PLANNERS = {
     "quiet": plan_rest,
     "fasciculation": plan_rest,
@@ -761,6 +936,12 @@ PLANNERS = {
     "typing": plan_typing,
     "eating": plan_eating,
     "washing_dishes": plan_dishes,
+    "electric_toothbrush": plan_electric_toothbrush,
+    "shaving": plan_shaving,
+    "clapping": plan_clapping,
+    "vehicle": plan_vehicle,
+    "turning": plan_turning,
+    "stand_walk": plan_stand_walk,
 }
 assert set(PLANNERS) == set(ACTIVITIES)
 

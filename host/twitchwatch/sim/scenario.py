@@ -64,11 +64,18 @@ ACTIVITIES: dict[str, ActivitySpec] = {
     "cramp": ActivitySpec("voluntary_movement", _FOOT, "lying", "lying", "calf cramp: sustained EMG"),
     "fidget": ActivitySpec("voluntary_movement", _BOTH, "sitting", "lap", "irregular small movements"),
     "not_worn": ActivitySpec("quiet", _BOTH, "table", "table", "sensor off the body: still, no EMG contact"),
-    "brushing_teeth": ActivitySpec("voluntary_movement", _WRIST, "standing", "hand_at_mouth", "tooth brushing 3-5 Hz scrubbing"),
+    "brushing_teeth": ActivitySpec("voluntary_movement", _WRIST, "standing", "hand_at_mouth", "tooth brushing 3-6 Hz scrubbing, forearm raised"),
     "combing_hair": ActivitySpec("voluntary_movement", _WRIST, "standing", "above_head", "hair combing strokes"),
     "typing": ActivitySpec("voluntary_movement", _WRIST, "sitting", "desk", "typing at a keyboard"),
     "eating": ActivitySpec("voluntary_movement", _WRIST, "sitting", "desk", "meal: cutting and hand-to-mouth"),
     "washing_dishes": ActivitySpec("voluntary_movement", _WRIST, "standing", "sink", "scrubbing and rinsing"),
+    "electric_toothbrush": ActivitySpec("voluntary_movement", _WRIST, "standing", "hand_at_mouth",
+                                        "electric toothbrush: motor vibration (aliased) and small hand moves"),
+    "shaving": ActivitySpec("voluntary_movement", _WRIST, "standing", "hand_at_mouth", "electric shaver: vibration and slow strokes"),
+    "clapping": ActivitySpec("voluntary_movement", _WRIST, "standing", "arm_bent", "clapping bouts 2-4.5 Hz"),
+    "vehicle": ActivitySpec("voluntary_movement", _BOTH, "sitting", "lap", "passenger or driver: road vibration, bumps"),
+    "turning": ActivitySpec("voluntary_movement", _BOTH, "standing", "arm_hanging", "walking with frequent turns"),
+    "stand_walk": ActivitySpec("voluntary_movement", _BOTH, "standing", "arm_hanging", "stand-walk-stand transitions"),
 }
 
 #: Labels of event-level annotations (individual ground-truth events, not segments).
@@ -89,6 +96,7 @@ SPARSE_ACTIVITIES: dict[str, tuple[str, ...]] = {
     "plm": ("plm_movement",),
     "tapping": ("tap",),
     "fidget": ("movement",),
+    "stand_walk": ("movement",),
 }
 
 #: Parameters every activity accepts: ``posture`` (see below) and the fasciculation rate
@@ -119,6 +127,10 @@ ACTIVITY_PARAMS: dict[str, dict[str, tuple]] = {
     "walking": {"cadence_spm": (40.0, 160.0),
                 "vigour": (0.05, 2.0)},  # scale of impacts and swing (default random, WALK_VIGOUR)
     "tapping": {"hz": (0.5, 8.0)},
+    "brushing_teeth": {"hz": (1.0, 10.0)},  # scrubbing frequency (default random 3-6 Hz)
+    "stairs": {"direction": ("up", "down")},
+    "turning": {"cadence_spm": (40.0, 160.0), "vigour": (0.05, 2.0)},
+    "stand_walk": {"cadence_spm": (40.0, 160.0), "vigour": (0.05, 2.0)},
     "plm": {"interval_s": (5.0, 90.0)},
     "fidget": {"rate_per_s": (0.01, 5.0)},
 }
