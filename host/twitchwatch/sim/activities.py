@@ -51,6 +51,12 @@ Modelling choices and sources (numbers from ``shared/PHYSIOLOGY.md`` unless said
   bouts; dish washing as irregular 2-5 Hz scrubbing bouts): all assumed, chosen because
   ``PHYSIOLOGY.md`` lists them as the classic false-alarm triggers of wrist detectors; they
   were deliberately not fitted to the real recordings used for evaluation.
+- Seizure styles (``rhythmic_jerking[style=...]``, ``JERK_STYLES``): besides the clonic rhythm
+  above, "irregular" impulsive jerks and "shaking" sinusoidal 3-5 Hz movement, sized to the Open
+  Seizure Database window statistics measured with :mod:`twitchwatch.sim.calibration` (README).
+- Confounders for real false alarms (electric toothbrush, shaving, clapping, vehicle, turning,
+  stand-walk, realistic brushing and typing, several-g heel strikes at the foot): constants at
+  the top of their section with sources or "assumed".
 - Postural micro-movement (``SWAY_RAD``): a worn sensor is never perfectly still (assumed
   0.0015-0.01 rad RMS by posture, 0 off the body).
 """
