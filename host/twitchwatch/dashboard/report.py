@@ -12,13 +12,15 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 
-from twitchwatch.dashboard.guidance import GUIDANCE, persistence
+from twitchwatch.dashboard.guidance import GUIDANCE
+from twitchwatch.dashboard.history import format_duration, history_view
 from twitchwatch.dashboard.snippet import thumbnail
 
 #: Episode kinds listed in the report (fasciculation clusters are counted, not listed one by one).
 REPORT_EPISODE_KINDS = ("rhythmic_jerking", "tremor")
 #: At most this many episodes get a snippet (each reads its recording).
 MAX_SNIPPETS = 12
+WHY = {"not_worn": "sensor off the body", "gap": "no data received", "signal_lost": "signal lost"}
 LABEL_TEXT = {"confirmed": "confirmed", "false_alarm": "false alarm", "unsure": "unsure", None: "not labelled"}
 
 CSS = """
@@ -57,24 +59,37 @@ def svg_trace(trace: dict | None, width: int = 240, height: int = 36, color: str
     )
 
 
-def svg_bars(values: list[float], width: int = 700, height: int = 60, color: str = "#555") -> str:
+def svg_bars(values: list[float | None], width: int = 700, height: int = 60, color: str = "#555",
+             labels: list[str] | None = None) -> str:
+    """One slot per value; a None value is a slot without monitoring (a pale hatched box)."""
     if not values:
         return ""
-    n, vmax = len(values), max(values) or 1.0
+    n = len(values)
+    vmax = max((v for v in values if v is not None), default=0.0) or 1.0
     bw = width / n
-    rects = "".join(
-        f'<rect x="{i * bw:.1f}" y="{height - v / vmax * height:.1f}" width="{max(bw - 1, 0.5):.1f}" height="{v / vmax * height:.1f}" fill="{color}"/>'
-        for i, v in enumerate(values)
-    )
-    return f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">{rects}</svg>'
+    lab_h = 12 if labels else 0
+    h = height - lab_h
+    parts = []
+    for i, v in enumerate(values):
+        x = i * bw
+        if v is None:
+            parts.append(f'<rect class="off" x="{x:.1f}" y="0" width="{max(bw - 1, 0.5):.1f}" height="{h}" fill="#eee" stroke="#ccc"/>')
+        else:
+            parts.append(f'<rect class="on" x="{x:.1f}" y="{h - v / vmax * h:.1f}" width="{max(bw - 1, 0.5):.1f}" height="{v / vmax * h:.1f}" fill="{color}"/>')
+        if labels and (n <= 31 or i % max(1, n // 14) == 0):
+            parts.append(f'<text x="{x + bw / 2:.1f}" y="{height - 2}" font-size="9" text-anchor="middle" fill="#555">{html.escape(labels[i])}</text>')
+    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" '
+            f'data-slots="{n}">{"".join(parts)}</svg>')
 
 
 def render_report(store, since_unix: float, until_unix: float, utc_offset_s: float = 0.0) -> str:
     """The report page for [since_unix, until_unix) as one HTML document."""
     e = html.escape
-    daily = store.history("day", since_unix, until_unix, utc_offset_s)
-    monitored_s = sum(d["monitored_s"] for d in daily)
-    twitches = sum(d["twitches"] for d in daily)
+    view = history_view(store, since_unix, until_unix, utc_offset_s)
+    since_unix, until_unix = view["since_unix"], view["until_unix"]
+    summ = view["summary"]
+    daily = view["daily"]
+    twitches = summ["twitches"]
     ep_counts: Counter = Counter()
     al_counts: Counter = Counter()
     for d in daily:
@@ -83,10 +98,10 @@ def render_report(store, since_unix: float, until_unix: float, utc_offset_s: flo
     alerts = store.alerts(since_unix=since_unix, until_unix=until_unix)
     labels = Counter(a["label"]["label"] if a["label"] else None for a in alerts)
     episodes = store.episodes(since_unix, until_unix, kinds=REPORT_EPISODE_KINDS, limit=200)
-    pers = persistence(daily)
-    days_twitching = sum(1 for d in daily if d["twitches"] > 0)
-    days_monitored = sum(1 for d in daily if d["monitored_s"] > 0)
-    per_hour = twitches / (monitored_s / 3600.0) if monitored_s > 0 else None
+    pers = view["persistence"]
+    days_twitching = summ["days_with_twitches"]
+    days_monitored = summ["days_monitored"]
+    per_hour = summ["rate_per_h"]
 
     by_episode: dict[tuple[int, float], dict] = {}
     rank = {"alarm": 2, "warning": 1}
@@ -104,9 +119,12 @@ def render_report(store, since_unix: float, until_unix: float, utc_offset_s: flo
         f'{e(_fmt_time(until_unix - 1, utc_offset_s, "%Y-%m-%d"))} &middot; generated '
         f"{e(_fmt_time(time.time(), utc_offset_s))} (local time UTC{utc_offset_s / 3600:+.1f} h)</div>",
         "<h2>Summary</h2><table>",
-        f"<tr><th>Time monitored</th><td class=num>{monitored_s / 3600:.1f} h on {days_monitored} days</td></tr>",
-        f"<tr><th>Twitches detected</th><td class=num>{twitches}"
-        + (f" ({per_hour:.1f} per monitored hour)" if per_hour is not None else "")
+        f"<tr><th>Time monitored</th><td class=num id=monitored>{e(summ['monitored_text'])} on {days_monitored} "
+        f"of {summ['days']} days</td></tr>",
+        f"<tr><th>Sensor not worn / no data</th><td class=num id=not-monitored>{e(summ['not_monitored_text'])}"
+        f" (not counted as monitored)</td></tr>",
+        f"<tr><th>Isolated twitches at rest</th><td class=num id=twitches>{twitches}"
+        + (f" ({per_hour:.1f} per monitored hour)" if per_hour is not None else f" ({e(summ['rate_note'])})")
         + "</td></tr>",
         f"<tr><th>Days with twitches</th><td class=num>{days_twitching} of {days_monitored}</td></tr>",
         "<tr><th>Episodes</th><td class=num>"
@@ -121,16 +139,21 @@ def render_report(store, since_unix: float, until_unix: float, utc_offset_s: flo
     ]
     if pers["show"]:
         out.append(f'<p class="note">{e(pers["note"])}</p>')
-    if daily:
-        out.append("<h2>Twitches per day</h2>")
-        by_day = {round(d["start_unix"]): d["twitches"] for d in daily}
-        first, last = daily[0]["start_unix"], daily[-1]["start_unix"]
-        n_days = int(round((last - first) / 86400.0)) + 1
-        out.append(svg_bars([float(by_day.get(round(first + i * 86400.0), 0)) for i in range(n_days)]))
-        out.append(
-            f'<div class="muted">{e(_fmt_time(daily[0]["start_unix"], utc_offset_s, "%Y-%m-%d"))} &hellip; '
-            f'{e(_fmt_time(daily[-1]["start_unix"], utc_offset_s, "%Y-%m-%d"))}, highest {max(d["twitches"] for d in daily)} in a day</div>'
-        )
+    if view["not_monitored"]:
+        out.append("<h2>Time the sensor was not worn or sent no data</h2><table id=not-worn>"
+                   "<tr><th>From</th><th>To</th><th class=num>Duration</th><th>Why</th></tr>")
+        for f in view["not_monitored"]:
+            out.append(f"<tr><td>{e(_fmt_time(f['start_unix'], utc_offset_s, '%Y-%m-%d %H:%M:%S'))}</td>"
+                       f"<td>{e(_fmt_time(f['end_unix'], utc_offset_s, '%Y-%m-%d %H:%M:%S'))}</td>"
+                       f"<td class=num>{e(format_duration(f['duration_s']))}</td>"
+                       f"<td>{e(WHY.get(f['kind'], f['kind']))}</td></tr>")
+        out.append("</table>")
+    out.append(f"<h2>Isolated twitches per day</h2><div id=chart-days>")
+    out.append(svg_bars([float(d["twitches"]) if d["monitored"] else None for d in daily],
+                        labels=[_fmt_time(d["start_unix"], utc_offset_s, "%d/%m") for d in daily], height=72))
+    busiest = max((d["twitches"] for d in daily if d["monitored"]), default=0)
+    out.append(f'</div><div class="muted">{len(daily)} days, {days_monitored} monitored (pale boxes: not monitored); '
+               f'highest {busiest} in a day</div>')
     out.append("<h2>Episodes (rhythmic jerking and tremor)</h2>")
     if not episodes:
         out.append("<p>No rhythmic jerking or tremor episodes were detected in this period.</p>")
@@ -178,6 +201,8 @@ def render_report(store, since_unix: float, until_unix: float, utc_offset_s: flo
     out.extend(f"<li>{e(g)}</li>" for g in GUIDANCE)
     out.append(
         "<li>Counts come from an automatic detector on a foot-worn accelerometer and surface EMG; "
-        "they are estimates, and time not monitored is not counted.</li></ul></body></html>"
+        "they are estimates, and time not monitored is not counted. Isolated twitches are twitches "
+        "at rest: jerks during a rhythmic-jerking episode, tremor beats and steps while moving are "
+        "not counted as twitches.</li></ul></body></html>"
     )
     return "\n".join(out)

@@ -29,8 +29,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from twitchwatch.dashboard.guidance import GUIDANCE, persistence
 from twitchwatch.dashboard.livefeed import LiveFeed
+from twitchwatch.dashboard.history import history_view, whole_days
 from twitchwatch.dashboard.report import render_report
 from twitchwatch.dashboard.security import Guard, check_bind
 from twitchwatch.dashboard.snippet import SnippetError, alert_signal
@@ -182,28 +182,20 @@ def create_app(store: Store, feed: LiveFeed) -> FastAPI:
         end = _float_param(until, "until", None)
         if end is None:
             end = (span[1] if span else time.time()) + 1.0
+        # whole local days: `days=7` is the seven days ending with the day that holds `until`
+        end = whole_days(end - 1.0, end, off * 60.0)[1]
         if d is None:
-            start = span[0] if span else end - 86400.0
+            start = whole_days(span[0], span[0] + 1.0, off * 60.0)[0] if span else end - 86400.0
         else:
-            if not 1 <= d <= 3660:
-                raise HTTPException(400, "days must be 1..3660")
+            if not 1 <= d <= 3660 or d != int(d):
+                raise HTTPException(400, "days must be a whole number 1..3660")
             start = end - d * 86400.0
         return start, end, off * 60.0
 
     @app.get("/api/history")
     def history(days: str | None = None, until: str | None = None, tz_offset_min: str | None = None):
         start, end, off = _period(days, until, tz_offset_min)
-        daily = store.history("day", start, end, off)
-        return {
-            "since_unix": start,
-            "until_unix": end,
-            "utc_offset_s": off,
-            "hourly": store.history("hour", start, end, off),
-            "daily": daily,
-            "weekly": store.history("week", start, end, off),
-            "guidance": list(GUIDANCE),
-            "persistence": persistence(daily),
-        }
+        return history_view(store, start, end, off)
 
     @app.get("/report", response_class=HTMLResponse)
     def report(days: str | None = None, until: str | None = None, tz_offset_min: str | None = None):

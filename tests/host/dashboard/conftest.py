@@ -128,7 +128,8 @@ def weeks_store(store):
         if day == 9:
             store.set_label(ids[0], "confirmed", "carer saw the foot jerking", by="carer")
         store.end_session(sid, dur)
-        total += n
+        # twitches during an episode are jerks or tremor beats, not isolated twitches
+        total += sum(1 for t in ts if not any(e.start_s <= t <= e.end_s for e in eps))
     return total
 
 

@@ -107,7 +107,10 @@ async def test_history_page_renders_weeks_of_sessions(store, weeks_store, sessio
         await page.goto(h.url + "#/history/all")
         await page.wait_for_selector("#guidance")
         await page.wait_for_function("() => document.body.dataset.ready === '1'")
-        twitches = weeks_store + next(s["n_twitches"] for s in store.list_sessions() if s["source"] == "virtual:test")
+        sid = next(s["id"] for s in store.list_sessions() if s["source"] == "virtual:test")
+        # the 40 s session's isolated twitches: those outside its rhythmic-jerking episode (11-30 s)
+        isolated = sum(1 for e in store.timeline(sid)["events"] if e["kind"] == "twitch" and not 11.0 <= e["t_s"] <= 30.0)
+        twitches = weeks_store + isolated
         assert await page.inner_text("#tile-twitches .v") == str(twitches)
         assert int(await page.evaluate("() => document.body.dataset.historyDays")) >= 19
         for chart in ("#chart-daily", "#chart-hourly", "#chart-episodes", "#chart-weekly"):
@@ -122,7 +125,7 @@ async def test_history_page_renders_weeks_of_sessions(store, weeks_store, sessio
         await report.goto(h.base_url + "report?days=40&tz_offset_min=0&until=" + str(1_767_571_200 + 22 * 86400))
         await report.emulate_media(media="print")
         body = await report.inner_text("body")
-        assert "Twitches detected" in body and str(twitches) in body
+        assert "Isolated twitches at rest" in body and str(twitches) in body
         assert "carer saw the foot jerking" in body
         # the recorded episode gets two signal snippets, the others say their recording is absent
         assert await report.locator("td svg").count() == 2

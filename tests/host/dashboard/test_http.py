@@ -211,7 +211,7 @@ async def test_bad_label_requests_get_a_4xx_with_a_message_and_change_nothing(st
         lab = store.get_label(aid)
         assert (lab["label"], lab["note"], lab["labelled_by"]) == ("confirmed", "seen by carer", "carer")
         assert store.get_label(aid2) is None
-        assert store.get_settings() == {"alert_sound": True, "stale_after_s": 3.0}
+        assert store.get_settings() == {"alert_sound": True, "stale_after_s": 3.0, "retention_days": 0}
 
         # and a good request still works, and is exported
         status, _, text = await ahttp(base, f"/api/alerts/{aid2}/label", "PUT", {"label": "unsure", "note": "ünïcode ✓", "by": "me"})

@@ -675,41 +675,56 @@
       )
     );
     if (h.persistence && h.persistence.show) $main.append(el("div", { class: "note", id: "persist-note" }, h.persistence.note));
-    const daily = h.daily.length ? fillBuckets(h.daily, 86400, h.daily[0].start_unix, h.daily[h.daily.length - 1].start_unix) : [];
+    // the server gives one slot per day of the period (a week: 7) and per 7 days (12 weeks: 12)
+    const daily = h.daily;
     const dayLabel = (t) => {
       const d = new Date(t * 1000);
       return pad2(d.getDate()) + "/" + pad2(d.getMonth() + 1);
     };
-    const total = h.daily.reduce((a, r) => a + r.twitches, 0);
-    const hours = h.daily.reduce((a, r) => a + r.monitored_s, 0) / 3600;
+    const sm = h.summary;
     $main.append(
       el(
         "div",
         { class: "tiles" },
-        tile("Monitored", hours.toFixed(1) + " h", "", "tile-monitored"),
-        tile("Twitches", String(total), "", "tile-twitches"),
-        tile("Per monitored hour", hours > 0 ? (total / hours).toFixed(1) : "\u2013", "", "tile-rate"),
-        tile("Days with twitches", h.daily.filter((r) => r.twitches > 0).length + " of " + h.daily.filter((r) => r.monitored_s > 0).length, "", "tile-days")
+        tile("Monitored", sm.monitored_text, "", "tile-monitored"),
+        tile("Not worn / no data", sm.not_monitored_text, "", "tile-not-monitored"),
+        tile("Isolated twitches at rest", String(sm.twitches), "", "tile-twitches"),
+        tile("Per monitored hour", sm.rate_per_h != null ? sm.rate_per_h.toFixed(1) : "\u2013", "", "tile-rate"),
+        tile("Days with twitches", sm.days_with_twitches + " of " + sm.days_monitored + " monitored (" + sm.days + " days)", "", "tile-days")
       )
     );
-    const cDay = el("canvas", { class: "chart", id: "chart-daily" });
+    if (sm.rate_note) $main.append(el("p", { class: "muted", id: "rate-note" }, "Per monitored hour: " + sm.rate_note + "."));
+    if (h.not_monitored.length) {
+      $main.append(
+        el("h3", {}, "Not worn or no data (not counted as monitored)"),
+        el(
+          "table",
+          { id: "not-worn" },
+          el("tr", {}, el("th", {}, "from"), el("th", {}, "to"), el("th", { class: "num" }, "duration"), el("th", {}, "why")),
+          ...h.not_monitored.map((f) =>
+            el("tr", {}, el("td", {}, fmtWall(f.start_unix)), el("td", {}, fmtWall(f.end_unix)), el("td", { class: "num" }, (f.duration_s / 60).toFixed(1) + " min"), el("td", {}, f.kind === "not_worn" ? "sensor off the body" : words(f.kind)))
+          )
+        )
+      );
+    }
+    const cDay = el("canvas", { class: "chart", id: "chart-daily", "data-slots": String(daily.length) });
     const cHour = el("canvas", { class: "chart", id: "chart-hourly" });
     const cEp = el("canvas", { class: "chart small", id: "chart-episodes" });
-    const cWeek = el("canvas", { class: "chart small", id: "chart-weekly" });
+    const cWeek = el("canvas", { class: "chart small", id: "chart-weekly", "data-slots": String(h.weekly.length) });
     $main.append(el("div", { class: "card" }, cDay), el("div", { class: "card" }, cHour), el("div", { class: "grid2" }, el("div", { class: "card" }, cEp), el("div", { class: "card" }, cWeek)));
     const lastHour = h.hourly.length ? h.hourly[h.hourly.length - 1].start_unix : 0;
-    const hourly = h.hourly.length ? fillBuckets(h.hourly.filter((r) => r.start_unix > lastHour - 7 * 86400), 3600, Math.max(h.hourly[0].start_unix, lastHour - 7 * 86400 + 3600), lastHour) : [];
+    const hourly = h.hourly.length ? fillBuckets(h.hourly, 3600, h.hourly[0].start_unix, lastHour) : [];
     const weekly = h.weekly;
     const epColors = { rhythmic_jerking: "#c0392b", tremor: "#8e44ad", fasciculation: "#2a7a2a" };
     const drawAll = () => {
-      TW.plotBars(cDay, daily.map((r) => ({ label: dayLabel(r.start_unix), value: r.twitches, muted: !r.monitored_s })), { title: "Twitches per day (grey: not monitored)", color: "#2a7a2a" });
+      TW.plotBars(cDay, daily.map((r) => ({ label: dayLabel(r.start_unix), value: r.twitches, muted: !r.monitored })), { title: "Isolated twitches per day (grey: not monitored)", color: "#2a7a2a" });
       TW.plotBars(
         cHour,
         hourly.map((r) => {
           const d = new Date(r.start_unix * 1000);
-          return { label: d.getHours() === 0 ? dayLabel(r.start_unix) : "", value: r.monitored_s > 0 ? r.twitches / (r.monitored_s / 3600) : 0, muted: !r.monitored_s };
+          return { label: d.getHours() === 0 ? dayLabel(r.start_unix) : "", value: r.rate_per_h != null ? r.rate_per_h : 0, muted: r.rate_per_h == null };
         }),
-        { title: "Twitches per hour, last 7 days with data (per monitored hour)", color: "#2a7a2a" }
+        { title: "Twitches per monitored hour, last 7 days with data (grey: under 30 min monitored)", color: "#2a7a2a" }
       );
       TW.plotBars(
         cEp,
@@ -718,8 +733,8 @@
       );
       TW.plotBars(
         cWeek,
-        weekly.map((r) => ({ label: "wk " + dayLabel(r.start_unix), value: r.monitored_s > 0 ? r.twitches / (r.monitored_s / 3600) : 0, muted: !r.monitored_s })),
-        { title: "Trend: twitches per monitored hour, by week", color: "#1f5fa8" }
+        weekly.map((r) => ({ label: "wk " + dayLabel(r.start_unix), value: r.rate_per_h != null ? r.rate_per_h : 0, muted: r.rate_per_h == null })),
+        { title: "Trend: twitches per monitored hour, by week (grey: under 1 h monitored)", color: "#1f5fa8" }
       );
     };
     drawAll();
