@@ -28,6 +28,12 @@ def add_source_arguments(p) -> None:
     which.add_argument("--virtual", nargs="?", const="demo", metavar="SCENARIO",
                        help="the built-in virtual device playing SCENARIO (default: demo); a name or "
                             "a text like 'quiet:60,rhythmic_jerking:45'")
+    which.add_argument("--brainflow", metavar="BOARD",
+                       help="a BrainFlow board by name or id (synthetic, cyton, playback_file, ...; "
+                            "see `twitchwatch devices`)")
+    p.add_argument("--brainflow-param", action="append", default=[], metavar="KEY=VALUE",
+                   help="a BrainFlowInputParams field for --brainflow (serial_port=/dev/ttyUSB0, "
+                        "file=F, master_board=cyton, ...); repeatable")
 
 
 def add_live_arguments(p) -> None:
@@ -79,6 +85,12 @@ def make_source(args, loop_virtual: bool = False):
     if getattr(args, "virtual", None):
         link = VirtualLink(args.virtual, args.speed, args.seed, loop_virtual, args.placement)
         return SerialSource(link.port.path), link, f"virtual:{link.device.scenario.name}"
+    if getattr(args, "brainflow", None):
+        from twitchwatch.sources.brainflow import source_for_detector
+
+        src = source_for_detector(args.brainflow, args.brainflow_param, args.placement,
+                                  note=lambda text: print(f"twitchwatch: note: {text}", file=sys.stderr))
+        return src, None, src.name
     if getattr(args, "ble", None):
         from twitchwatch.sources import ble
 
