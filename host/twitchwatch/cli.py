@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("twitchwatch.commands.export", "export a session to EDF+ or CSV"),
     "devices": ("twitchwatch.commands.devices", "list serial ports and BLE sensors found"),
     "dashboard": ("twitchwatch.commands.dashboard", "serve the dashboard on the local store"),
+    "sessions": ("twitchwatch.commands.sessions", "list, show, delete or prune stored sessions and their recordings"),
     "train": ("twitchwatch.commands.train", "train the window classifier on simulated subjects"),
     "evaluate": ("twitchwatch.commands.evaluate", "score the detector on simulated (--sim) or real (--real DIR) data"),
     "bench": ("twitchwatch.commands.bench", "measure speed and memory (one run, ratios against baselines)"),

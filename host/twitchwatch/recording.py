@@ -221,6 +221,12 @@ class SessionWriter:
             raise RefuseOverwrite(f"{self.path}: already exists; use --force to overwrite it") from None
         except OSError as exc:
             raise FileFormatError(f"{self.path}: cannot create session file: {exc.strerror}") from None
+        try:  # held while recording: a session whose file is locked is live, not crashed
+            import fcntl
+
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (ImportError, OSError):
+            pass
         self._pending: dict[str, _Pending] = {}
         self._last_flush = time.monotonic()
         self._last_sync = self._last_flush
@@ -825,3 +831,20 @@ def default_session_name(tag: str, started_at_unix: float | None = None) -> str:
     safe = "".join(ch if ch.isalnum() else "-" for ch in (tag or "session"))
     safe = "-".join(p for p in safe.split("-") if p)[:40] or "session"
     return time.strftime("%Y%m%d-%H%M%S", t) + f"-{safe}{SUFFIX}"
+
+
+def is_being_recorded(path: str | os.PathLike) -> bool:
+    """True while a :class:`SessionWriter` (in any process) has ``path`` open."""
+    try:
+        import fcntl
+
+        fd = os.open(path, os.O_RDONLY)
+    except (ImportError, OSError):
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)

@@ -137,6 +137,7 @@ async def run_live(args, *, out_path: Path | None, force: bool, loop_virtual: bo
             from twitchwatch.store import Store
 
             store = Store(db_path)
+            _tidy_store(store)
         if not args.no_dashboard:
             dashboard = await _start_dashboard(store, hub, args)
 
@@ -182,6 +183,19 @@ async def run_live(args, *, out_path: Path | None, force: bool, loop_virtual: bo
             link.close()
         if store is not None:
             store.close()
+
+
+def _tidy_store(store) -> None:
+    """Before a new session: close sessions a killed recorder left open (from their recording
+    files) and delete sessions past the retention setting."""
+    from twitchwatch.recording import format_clock
+    from twitchwatch.sessions import apply_retention, close_crashed
+
+    for sid, d in close_crashed(store):
+        print(f"twitchwatch: session {sid} was left open (recorder stopped abruptly); closed from its "
+              f"recording at {format_clock(d)}", file=sys.stderr)
+    for r in apply_retention(store):
+        print(f"twitchwatch: deleted session {r['id']} (older than the retention setting)", file=sys.stderr)
 
 
 async def _start_dashboard(store, hub, args):
