@@ -50,6 +50,12 @@ def add_live_arguments(p) -> None:
     p.add_argument("--dashboard-port", type=int, default=DEFAULT_DASHBOARD_PORT, metavar="N",
                    help=f"dashboard port on 127.0.0.1 (default {DEFAULT_DASHBOARD_PORT}; 0 = any free port)")
     p.add_argument("--no-store", action="store_true", help="do not write the session to the local store")
+    p.add_argument("--lsl", nargs="?", const=True, default=None, metavar="NAME_OR_QUERY",
+                   help="alone: publish the raw samples and a marker stream of events, episodes and alerts "
+                        "to Lab Streaming Layer; record --lsl NAME_OR_QUERY: read an LSL stream instead "
+                        "(a name, 'prefix*' or an XPath predicate like \"type='EMG'\")")
+    p.add_argument("--lsl-timeout", type=float, default=5.0, metavar="S",
+                   help="how long --lsl NAME_OR_QUERY looks for a stream (default 5 s)")
 
 
 def add_arguments(p) -> None:
@@ -85,6 +91,14 @@ def make_source(args, loop_virtual: bool = False):
     if getattr(args, "virtual", None):
         link = VirtualLink(args.virtual, args.speed, args.seed, loop_virtual, args.placement)
         return SerialSource(link.port.path), link, f"virtual:{link.device.scenario.name}"
+    if isinstance(getattr(args, "lsl", None), str):
+        from twitchwatch.sources.lsl import LslSource
+
+        if any(getattr(args, k, None) for k in ("serial", "ble", "virtual", "brainflow")):
+            raise ConfigError("--lsl NAME_OR_QUERY is a source of its own; to publish another source to LSL, "
+                              "give --lsl without a value")
+        src = LslSource(args.lsl, timeout_s=args.lsl_timeout, placement=args.placement)
+        return src, None, src.name
     if getattr(args, "brainflow", None):
         from twitchwatch.sources.brainflow import source_for_detector
 
@@ -166,6 +180,12 @@ async def run_live(args, *, out_path: Path | None, force: bool, loop_virtual: bo
             if dashboard is not None:
                 print(f"twitchwatch: dashboard at {dashboard.url}", file=sys.stderr, flush=True)
 
+        publisher = None
+        if getattr(args, "lsl", None) is True:
+            from twitchwatch.lsl import LslPublisher
+
+            publisher = LslPublisher().attach(hub)
+            publishing = asyncio.create_task(publisher.run())
         announcer = asyncio.create_task(announce())
         watcher = asyncio.create_task(_stop_when_virtual_ends(link, pipeline, stop)) if link and not loop_virtual else None
         try:
@@ -174,6 +194,9 @@ async def run_live(args, *, out_path: Path | None, force: bool, loop_virtual: bo
             announcer.cancel()
             if watcher:
                 watcher.cancel()
+            if publisher is not None:
+                await asyncio.gather(publishing, return_exceptions=True)  # the hub is closed: it ends
+                publisher.close()
         _print_summary(summary)
         return 1 if summary.detector_error else 0
     finally:
