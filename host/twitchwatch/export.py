@@ -1,7 +1,12 @@
 """Export a native session to EDF+ or CSV, streaming (bounded memory).
 
 EDF+ (``EDF+C``)
-    One signal per channel (accel x/y/z in g, EMG channels in uV) holding the device's int16
+    One signal per channel holding the device's int16 counts: the accelerometer as
+    ``MISC Accel x|y|z`` in m/s^2, EMG as ``EMG <muscle>`` in uV (EDF+ "type specification"
+    labels; see :data:`EDF_DIMENSION`). When the session file holds no detector outputs, the
+    detector is run over it, so the annotations carry what ``replay`` finds. Annotations stay
+    inside the data; holes in the samples are measured from the frame times and annotated as
+    intervals ``gap <stream>``. The signals hold the device's int16
     counts unchanged (digital range -32768..32767 mapped to -32768 x scale..32767 x scale, so
     physical = counts x scale; the counts are lossless), 1 s data records (or the shortest record holding a whole number of samples
     of every stream), and an ``EDF Annotations`` signal with the detector's events, episodes and
@@ -32,6 +37,7 @@ import numpy as np
 from twitchwatch.errors import ConfigError, FileFormatError, RefuseOverwrite
 from twitchwatch.model import Chunk, Fault, Mark
 from twitchwatch.recording import SessionReader
+from twitchwatch.sources.files.base import STANDARD_GRAVITY_M_S2
 
 #: Block size read from the session while exporting, seconds of signal.
 EXPORT_BLOCK_S = 30.0
@@ -44,9 +50,50 @@ def _check_out(out: Path, force: bool) -> None:
         raise RefuseOverwrite(f"{out}: already exists; use --force to overwrite it")
 
 
-def _annotations(reader: SessionReader, t0: float) -> list[tuple[float, float, str]]:
-    """(onset_s from t0, duration_s, text) for everything worth seeing in a viewer."""
+def detector_outputs(reader: SessionReader, classifier: str = "model") -> tuple[object, bool]:
+    """(DetectorOutput, ran): the outputs the recorder stored, or, when the file holds none (a
+    session recorded with --no-detect, converted from another format, or a recorder that died
+    before detecting), those of the detector run over the file now, as replay would find them."""
     out = reader.outputs
+    if out.events or out.episodes or out.alerts or out.windows:
+        return out, False
+    from twitchwatch.core.detector import make_detector
+    from twitchwatch.model import DetectorOutput
+
+    det = make_detector(reader.device_info, classifier=classifier)
+    parts = []
+    for item in reader.items(EXPORT_BLOCK_S):
+        if isinstance(item, Chunk):
+            parts.append(det.process(item))
+        elif isinstance(item, Fault):
+            parts.append(det.process_fault(item))
+    parts.append(det.finish())
+    return DetectorOutput.concat(parts), True
+
+
+def data_gaps(reader: SessionReader, t0: float) -> list[tuple[float, float, str]]:
+    """(start_s from t0, duration_s, stream) of every hole in each stream's samples, measured from
+    the device's own frame times (an interval from the last sample before to the first after)."""
+    rates = {s.kind: s.rate_hz for s in reader.device_info.streams}
+    expected: dict[str, float] = {}
+    gaps = []
+    for stream, idx in reader.frame_index():
+        rate = rates.get(stream)
+        if not rate or idx.shape[0] == 0:
+            continue
+        starts = idx["t_us"] / 1e6
+        ends = starts + idx["n"] / rate
+        prev = np.concatenate([[expected.get(stream, starts[0])], ends[:-1]])
+        for i in np.flatnonzero(starts - prev > 1.5 / rate):
+            gaps.append((float(prev[i] - t0), float(starts[i] - prev[i]), stream))
+        expected[stream] = float(ends[-1])
+    return gaps
+
+
+def _annotations(reader: SessionReader, t0: float, total_s: float | None = None, out=None) -> list[tuple[float, float, str]]:
+    """(onset_s from t0, duration_s, text) for everything worth seeing in a viewer, inside the data
+    ([0, total_s]: nothing past the end of the samples; durations clipped to it)."""
+    out = reader.outputs if out is None else out
     anns: list[tuple[float, float, str]] = []
     for e in out.events:
         anns.append((e.t_s - t0, e.duration_s, f"event {e.kind} {e.stream}:{e.channel} {e.amplitude:.3g}"))
@@ -55,15 +102,38 @@ def _annotations(reader: SessionReader, t0: float) -> list[tuple[float, float, s
     for a in out.alerts:
         anns.append((a.t_s - t0, 0.0, f"alert {a.level} {a.kind}"))
     for f in out.faults:
-        anns.append((f.start_s - t0, f.end_s - f.start_s, f"fault {f.kind} {f.stream}".rstrip()))
+        if f.kind != "gap":  # holes are measured from the samples below
+            anns.append((f.start_s - t0, f.end_s - f.start_s, f"fault {f.kind} {f.stream}".rstrip()))
     for a in reader.annotations:
         anns.append((a.onset_s - t0, a.duration_s, f"truth {a.label}"))
     for item in reader.items(EXPORT_BLOCK_S):
         if isinstance(item, Mark):
             anns.append((item.t_s - t0, 0.0, "mark"))
-        elif isinstance(item, Fault):
+        elif isinstance(item, Fault) and item.kind != "gap":
             anns.append((item.start_s - t0, item.end_s - item.start_s, f"{item.kind} {item.stream}".rstrip()))
-    return sorted((max(0.0, o), max(0.0, d), t) for o, d, t in anns)
+    for start, dur, stream in data_gaps(reader, t0):
+        anns.append((start, dur, f"gap {stream}"))
+    end = float("inf") if total_s is None else total_s
+    clipped = []
+    for o, d, t in anns:
+        o, d = max(0.0, o), max(0.0, d)
+        if o >= end and not (o == 0.0 and end == 0.0):
+            continue  # past the last sample: nothing in the file to point at
+        clipped.append((o, min(d, end - o), t))
+    return sorted(clipped)
+
+
+#: EDF+ signal labels are "<type> <specification>" (EDF+ spec, section 2.1.3.2). EMG is a standard
+#: type, in uV. There is no standard type for an accelerometer: "MISC" is the type MNE's reader
+#: knows for "other" (``read_raw_edf(..., infer_types=True)`` makes it a misc channel instead of
+#: EEG), and the unit is SI m/s^2 ("g" reads as grams to unit-aware tools). twitchwatch's own
+#: reader maps both back (by unit).
+EDF_DIMENSION = {"accel": "m/s^2", "emg": "uV"}
+
+
+def edf_label(kind: str, name: str) -> str:
+    prefix = "MISC Accel" if kind == "accel" else "EMG"
+    return f"{prefix} {name}"[:16]
 
 
 def _record_duration(rates: list[float]) -> int:
@@ -107,8 +177,9 @@ def export_edf(session: str | os.PathLike, out: str | os.PathLike, force: bool =
         raise FileFormatError(f"{session}: the session holds no samples to export")
     rec_s = _record_duration([s.rate_hz for s in streams])
     per_rec = {s.kind: int(round(s.rate_hz * rec_s)) for s in streams}
-    anns = _annotations(reader, t0)
     total_s = reader.duration_s
+    outputs, _ = detector_outputs(reader)
+    anns = _annotations(reader, t0, total_s, outputs)
     n_records = max(1, math.ceil(total_s / rec_s - 1e-9))
     # annotations grouped by the data record they start in; each record's TAL list begins with the
     # record's own time-keeping entry
@@ -122,11 +193,13 @@ def export_edf(session: str | os.PathLike, out: str | os.PathLike, force: bool =
 
     labels, dims, pmins, pmaxs, spr, kinds = [], [], [], [], [], []
     for s in streams:
-        names = s.channel_names or tuple(str(i) for i in range(s.channels))
+        names = s.channel_names or tuple("xyz"[i] if s.kind == "accel" and s.channels <= 3 else str(i) for i in range(s.channels))
         scale = s.scale if s.scale > 0 else 1.0
+        if s.kind == "accel":
+            scale *= STANDARD_GRAVITY_M_S2  # SI, so no reader takes the unit for grams
         for name in names:
-            labels.append(f"{s.kind} {name}"[:16])
-            dims.append(s.unit)
+            labels.append(edf_label(s.kind, name))
+            dims.append(EDF_DIMENSION[s.kind])
             pmins.append(_num(-32768 * scale))
             pmaxs.append(_num(32767 * scale))
             spr.append(per_rec[s.kind])
@@ -149,7 +222,7 @@ def export_edf(session: str | os.PathLike, out: str | os.PathLike, force: bool =
     ])
     sig = b"".join([
         b"".join(_field(x, 16) for x in labels),
-        b"".join(_field("accelerometer" if k == "accel" else "surface EMG", 80) for k in kinds) + _field("", 80),
+        b"".join(_field("3-axis accelerometer (twitchwatch)" if k == "accel" else "surface EMG electrodes", 80) for k in kinds) + _field("", 80),
         b"".join(_field(x, 8) for x in dims),
         b"".join(_field(x, 8) for x in pmins),
         b"".join(_field(x, 8) for x in pmaxs),

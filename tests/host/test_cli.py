@@ -163,12 +163,22 @@ def test_export_edf_and_csv_round_trip(tmp_path, capsys):
     acc = np.concatenate([c.samples for c in chunks if c.stream == "accel"])
     with pyedflib.EdfReader(str(edf)) as f:
         labels = f.getSignalLabels()
-        assert labels == ["accel x", "accel y", "accel z", "emg tibialis_ant", "emg gastrocnemiu"]
+        assert labels == ["MISC Accel x", "MISC Accel y", "MISC Accel z", "EMG tibialis_ant", "EMG gastrocnemiu"]
         assert list(f.getSampleFrequencies()) == [208, 208, 208, 1000, 1000]
         np.testing.assert_allclose(f.readSignal(3), emg[:, 0], atol=1e-3)
-        np.testing.assert_allclose(f.readSignal(0), acc[:, 0], atol=1e-5)
+        np.testing.assert_allclose(f.readSignal(0), acc[:, 0] * 9.80665, atol=5e-4)  # m/s^2, 0.1 count
         onsets, durations, texts = f.readAnnotations()
     assert any(t == "truth jerk" for t in texts) and any(t == "truth rhythmic_jerking" for t in texts)
+    # the sample holds no stored detector outputs: export ran the detector, so the EDF+ carries
+    # what replay finds in the same file
+    code, out, err = run_cli(capsys, "replay", str(SAMPLE), "--json")
+    assert code == 0
+    found = [json.loads(line) for line in out.splitlines()]
+    replay_alerts = sorted((o["level"], o["kind"]) for o in found if o["type"] == "alert")
+    edf_alerts = sorted(tuple(t.split()[1:3]) for t in texts if t.startswith("alert "))
+    assert replay_alerts and edf_alerts == replay_alerts
+    assert sum(t.startswith("episode ") for t in texts) == sum(o["type"] == "episode" for o in found)
+    assert sum(t.startswith("event ") for t in texts) == sum(o["type"] == "event" for o in found)
     src = open_file(csv)
     back = [c for c in src.items(1000.0) if isinstance(c, Chunk)]
     assert src.device_info.stream("emg").rate_hz == 1000.0

@@ -52,8 +52,10 @@ def test_edf_keeps_counts_in_place_with_zeros_and_a_gap_annotation_in_the_hole(s
     assert np.array_equal(emg_ta[keep], full[keep, 0]) and not emg_ta[~keep].any()
     full, keep = expected["accel"]
     assert np.array_equal(acc_z[keep], full[keep, 2]) and not acc_z[~keep].any()
-    gaps = [(o, d) for o, d, t in zip(onsets, durations, texts) if t.startswith("gap")]
-    assert gaps == [(pytest.approx(GAP[0]), pytest.approx(GAP[1] - GAP[0]))]
+    # the 1 s hole is an interval per stream, measured from the samples (not an instant at its end)
+    gaps = sorted((t, o, d) for o, d, t in zip(onsets, durations, texts) if t.startswith("gap"))
+    assert gaps == [("gap accel", pytest.approx(GAP[0]), pytest.approx(GAP[1] - GAP[0])),
+                    ("gap emg", pytest.approx(GAP[0]), pytest.approx(GAP[1] - GAP[0]))]
     with pytest.raises(RefuseOverwrite):
         export_edf(path, out)
 
@@ -77,3 +79,37 @@ def test_csv_has_one_uniform_rate_with_nan_in_the_hole_and_reads_back(session, t
     np.testing.assert_allclose(rows["ax"][on_sample][ok], acc_full[k[ok], 0] * ACC.scale, rtol=1e-5)
     src = open_file(out)
     assert src.device_info.stream("emg").rate_hz == pytest.approx(1000.0)
+
+
+def test_edf_annotations_stay_inside_the_data_and_channels_say_what_they_are(tmp_path):
+    """Nothing is annotated past the last sample (a label running over the end is clipped);
+    labels are EDF+ "type specification" texts: EMG in uV, the accelerometer as MISC in m/s^2 (no
+    reader takes it for EEG in volts or for grams), and they read back as acceleration in g."""
+    from twitchwatch.model import Annotation
+    from twitchwatch.sources.files import open_file
+
+    path = tmp_path / "s.twr"
+    rng = np.random.default_rng(1)
+    acc = rng.integers(-3000, 3000, (208 * 4, 3)).astype(np.int16)
+    emg = rng.integers(-3000, 3000, (1000 * 4, 2)).astype(np.int16)
+    with SessionWriter(path, INFO, fsync=False) as w:
+        w.write_chunk(Chunk("accel", 0.0, 208.0, acc * ACC.scale, 0, 0, acc))
+        w.write_chunk(Chunk("emg", 0.0, 1000.0, emg * EMG.scale, 0, 0, emg))
+        w.write_annotations([Annotation(1.0, 1.0, "inside"), Annotation(3.5, 2.0, "over the end"),
+                             Annotation(9.0, 1.0, "after the end")])
+    out = export_edf(path, tmp_path / "s.edf")
+    with pyedflib.EdfReader(str(out)) as f:
+        labels = f.getSignalLabels()
+        dims = [f.getPhysicalDimension(i) for i in range(f.signals_in_file)]
+        acc_x = f.readSignal(0)
+        onsets, durations, texts = f.readAnnotations()
+    assert labels == ["MISC Accel x", "MISC Accel y", "MISC Accel z", "EMG ta", "EMG gc"]
+    assert dims == ["m/s^2"] * 3 + ["uV"] * 2
+    # header numbers have 8 characters: physical values agree to a tenth of a count
+    np.testing.assert_allclose(acc_x, acc[:, 0] * ACC.scale * 9.80665, atol=0.1 * ACC.scale * 9.80665)
+    truth = {t: (o, d) for o, d, t in zip(onsets, durations, texts) if t.startswith("truth")}
+    assert truth == {"truth inside": (1.0, 1.0), "truth over the end": (3.5, pytest.approx(0.5))}
+    back = open_file(out)
+    assert [s.kind for s in back.device_info.streams] == ["accel", "emg"]
+    got = np.concatenate([c.samples for c in back.items(100.0) if isinstance(c, Chunk) and c.stream == "accel"])
+    np.testing.assert_allclose(got[:, 0], acc[:, 0] * ACC.scale, atol=0.1 * ACC.scale)
