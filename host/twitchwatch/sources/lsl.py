@@ -214,6 +214,7 @@ class LslSource:
         streams: dict[str, tuple] = {}
         facts: dict[str, str] = {}
         names = []
+        hosts: list[str] = []
         for info in sorted(by_uid.values(), key=lambda i: (i.name(), i.source_id())):
             names.append(f"{info.name()} ({info.type()})")
             inlet = pylsl.StreamInlet(info, max_buflen=INLET_BUFFER_S, recover=True)
@@ -229,6 +230,7 @@ class LslSource:
             for p in plans:
                 streams[p.kind] = (p, full.name())
             self.inlets.append((inlet, parts))
+            hosts.append(full.hostname())
         if not self.inlets:
             raise DeviceError(f"lsl {self.query}: found {', '.join(names)}, none with channels typed as "
                               "accelerometer or EMG")
@@ -243,7 +245,14 @@ class LslSource:
                                       protocol_version=0,
                                       placement=self.placement or facts.get("placement") or "foot",
                                       streams=tuple(infos), source=source)
-        self._corrections = [inlet.time_correction(timeout=self.timeout_s) for inlet, _ in self.inlets]
+        # one clock correction per sending host, so the streams of one device stay aligned to each
+        # other exactly (separate measurements differ by tens of microseconds)
+        per_host: dict[str, float] = {}
+        self._corrections = []
+        for inlet, host in zip((i for i, _ in self.inlets), hosts):
+            if host not in per_host:
+                per_host[host] = inlet.time_correction(timeout=self.timeout_s)
+            self._corrections.append(per_host[host])
         return self.device_info
 
     def read(self) -> list:
