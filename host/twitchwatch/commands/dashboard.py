@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
+
+
+#: Seconds open connections get to finish after Ctrl-C.
+STOP_GRACE_S = 1.0
 
 
 def add_arguments(p) -> None:
@@ -27,11 +32,24 @@ async def _serve(args) -> int:
     store = Store(Path(data_dir) / DB_NAME)
     try:
         handle = await start_dashboard(store, hub=None, host=args.host, port=args.port, token=args.token)
+        # Ctrl-C (or SIGTERM) once ends it promptly: open browser connections get a bounded grace
+        # period, not a say; a second Ctrl-C ends it at once
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            if stop.is_set():
+                os._exit(130)
+            stop.set()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal)
         print(f"twitchwatch dashboard: {handle.url}  (data: {store.path}; Ctrl-C to stop)", file=sys.stderr, flush=True)
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
-            await handle.stop()
+            print("twitchwatch dashboard: stopping", file=sys.stderr, flush=True)
+            await handle.stop(grace_s=STOP_GRACE_S)
     finally:
         store.close()
     return 0

@@ -136,6 +136,7 @@ async def run_live(args, *, out_path: Path | None, force: bool, loop_virtual: bo
     from twitchwatch.live import LivePipeline
     from twitchwatch.recording import default_session_name
 
+    check_live_arguments(args)
     data_dir, db_path = data_paths()
     if args.placement or getattr(args, "virtual", None):
         # fail before opening anything when the classifier for a known placement cannot load
@@ -206,6 +207,21 @@ async def run_live(args, *, out_path: Path | None, force: bool, loop_virtual: bo
             link.close()
         if store is not None:
             store.close()
+
+
+def check_live_arguments(args) -> None:
+    """Refuse out-of-range options before anything is opened or written (one line, exit 2)."""
+    import math
+
+    d = getattr(args, "duration", None)
+    if d is not None and not (math.isfinite(d) and d > 0):
+        raise ConfigError(f"--duration {d:g}: must be a number of seconds > 0 (nothing was recorded)")
+    port = getattr(args, "dashboard_port", DEFAULT_DASHBOARD_PORT)
+    if not getattr(args, "no_dashboard", False) and not 0 <= port <= 65535:
+        raise ConfigError(f"--dashboard-port {port}: must be 0..65535 (0 = any free port)")
+    speed = getattr(args, "speed", 1.0)
+    if not (math.isfinite(speed) and 0 < speed <= 1000):
+        raise ConfigError(f"--speed {speed:g}: must be > 0 and at most 1000")
 
 
 def _tidy_store(store) -> None:

@@ -310,14 +310,18 @@ class DashboardHandle:
     def base_url(self) -> str:
         return self.url.split("?", 1)[0]
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = 5.0) -> None:
+        """Stop serving: open connections get ``grace_s`` seconds, then are cut."""
         self._server.should_exit = True
         await self.feed.stop()
         try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout=5.0)
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=grace_s)
         except asyncio.TimeoutError:
             self._server.force_exit = True
-            await self._task
+            try:
+                await asyncio.wait_for(self._task, timeout=grace_s)
+            except asyncio.TimeoutError:
+                pass  # the task was cancelled by wait_for: nothing is left serving
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -326,6 +330,9 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+    except OverflowError:
+        sock.close()
+        raise ConfigError(f"dashboard: port {port} is not a port number (0..65535)") from None
     except OSError as exc:
         sock.close()
         raise ConfigError(f"dashboard: cannot listen on {host}:{port}: {exc.strerror or exc}; try another --port") from None

@@ -209,8 +209,21 @@ def test_the_dashboard_command_serves_the_store_until_ctrl_c(tmp_path, repo_root
         body = json.loads(urllib.request.urlopen(m.group(1) + "api/sessions", timeout=10).read())
         assert body == {"sessions": []}
         assert (tmp_path / "home" / "twitchwatch.db").exists()
+        # a browser tab left open: an idle keep-alive connection and a live WebSocket must not
+        # hold the program after one Ctrl-C
+        import socket
+
+        host, port = m.group(1)[7:-1].split(":")
+        idle = socket.create_connection((host, int(port)), timeout=10)
+        ws = socket.create_connection((host, int(port)), timeout=10)
+        ws.sendall(f"GET /ws/live HTTP/1.1\r\nHost: {host}:{port}\r\nOrigin: http://{host}:{port}\r\n".encode() + b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                   b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        assert b"101" in ws.recv(200)
         p.send_signal(signal.SIGINT)
         assert p.wait(timeout=15) == 0
+        assert "stopping" in p.stderr.read()
+        idle.close()
+        ws.close()
     finally:
         if p.poll() is None:
             p.kill()

@@ -73,13 +73,22 @@ class CsvSource(FileSource):
                                       tuple(streams), f"file:{self.path}")
 
     def _parse(self, rows: list[list[str]], first_line: int) -> np.ndarray:
+        """Rows -> float array; a short, long (cut or merged) or non-numeric row is one
+        FileFormatError naming its line. Blank lines are skipped."""
+        for i, r in enumerate(rows):
+            if r and len(r) != self._ncols:
+                what = "short or cut" if len(r) < self._ncols else "too long"
+                raise FileFormatError(f"{self.path}: line {first_line + i}: {len(r)} field(s), the header has "
+                                      f"{self._ncols} ({what} row)")
         try:
             arr = np.array([[float(v) for v in r] for r in rows if r], dtype=np.float64)
         except ValueError:
-            bad = next(i for i, r in enumerate(rows) if r and not _all_float(r))
-            raise FileFormatError(f"{self.path}: line {first_line + bad}: non-numeric value") from None
-        if arr.size and (arr.ndim != 2 or arr.shape[1] != self._ncols):
-            raise FileFormatError(f"{self.path}: near line {first_line}: rows must have {self._ncols} fields")
+            bad = next((i for i, r in enumerate(rows) if r and not _all_float(r)), 0)
+            value = next((v for v in rows[bad] if not _all_float([v])), "?") if rows else "?"
+            raise FileFormatError(f"{self.path}: line {first_line + bad}: non-numeric value {value[:20]!r}") from None
+        if not np.isfinite(arr).all() and np.isinf(arr).any():
+            bad = int(np.argmax(np.isinf(arr).any(axis=1)))
+            raise FileFormatError(f"{self.path}: line {first_line + bad}: infinite value")
         return arr.reshape(-1, self._ncols)
 
     def items(self, block_s: float = 10.0) -> Iterator[Chunk | Fault]:

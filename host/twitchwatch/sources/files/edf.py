@@ -40,8 +40,8 @@ class EdfSource(FileSource):
             self._edf = edfio.read_edf(self.path, lazy_load_data=True)
         except FileNotFoundError:
             raise FileFormatError(f"{self.path}: no such file") from None
-        except Exception as exc:  # edfio raises ValueError/IndexError/... on corrupt headers
-            raise FileFormatError(f"{self.path}: not a readable EDF file ({type(exc).__name__}: {exc})") from None
+        except Exception:  # edfio raises ValueError/IndexError/... on corrupt headers
+            raise FileFormatError(f"{self.path}: not a readable EDF file ({_header_problem(self.path)})") from None
         edf = self._edf
         if not edf.is_continuous:
             raise FileFormatError(f"{self.path}: discontinuous EDF+D is not supported")
@@ -107,8 +107,9 @@ class EdfSource(FileSource):
                     continue
                 try:
                     cols = [self._edf.signals[i].get_data_slice(a / rate, b / rate) for i in idx]
-                except Exception as exc:
-                    raise FileFormatError(f"{self.path}: cannot read samples at {t:.1f} s ({exc}); truncated?") from None
+                except Exception:
+                    raise FileFormatError(f"{self.path}: cannot read samples at {t:.1f} s: the file ends before "
+                                          "its header says (truncated?)") from None
                 block = np.stack(cols, axis=1) * scale
                 keep = np.ones(b - a, dtype=bool)
                 for g in self._gaps:
@@ -122,3 +123,31 @@ class EdfSource(FileSource):
                     yield Chunk(kind, (a + r0) / rate, rate, part)
             t = stop
         yield from pending
+
+
+def _header_problem(path: Path) -> str:
+    """What is wrong with an EDF header, in words (never the parser's text, which can quote
+    binary junk from the file)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(256)
+            size = fh.seek(0, 2)
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror}"
+    if size == 0:
+        return "the file is empty"
+    if len(head) < 256:
+        return f"only {size} bytes, shorter than the 256-byte EDF header"
+    if head[:8].strip() != b"0":
+        return "it does not start with the EDF version field '0'"
+    if any(b < 32 or b > 126 for b in head):
+        return "its header holds non-text bytes"
+    try:
+        n_bytes, ns = int(head[184:192]), int(head[252:256])
+    except ValueError:
+        return "its header's size fields are not numbers"
+    if ns <= 0 or n_bytes != 256 * (ns + 1):
+        return f"its header says {ns} signal(s) in {n_bytes} header bytes, which do not match"
+    if size < n_bytes:
+        return f"the signal headers are cut off ({size} of {n_bytes} header bytes)"
+    return "its signal headers are not valid EDF"
