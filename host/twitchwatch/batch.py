@@ -291,16 +291,17 @@ def _run_dask(paths: list[str], options: BatchOptions, address: str, progress: P
             fut = client.submit(replay_path, p, options, key=f"twitchwatch-replay-{i}-{os.getpid()}-{id(paths)}",
                                 pure=False, retries=DASK_RETRIES)
             futures[fut] = i
-        for fut in as_completed(list(futures)):
-            i = futures[fut]
-            try:
-                results[i] = fut.result()
-            except Exception as exc:  # KilledWorker after too many deaths, a lost scheduler
-                text = str(exc).splitlines()[0] if str(exc) else ""
-                results[i] = (FileResult(file=paths[i], problem=f"{paths[i]}: on the cluster: {type(exc).__name__}"
-                                         + (f": {text}" if text else "")),)
-            if progress:
-                progress(len(results), len(paths), paths[i])
+        with client.as_current():  # as_completed finds the client of these futures
+            for fut in as_completed(list(futures)):
+                i = futures[fut]
+                try:
+                    results[i] = fut.result()
+                except Exception as exc:  # KilledWorker after too many deaths, a lost scheduler
+                    text = str(exc).splitlines()[0] if str(exc) else ""
+                    results[i] = (FileResult(file=paths[i], problem=f"{paths[i]}: on the cluster: "
+                                             f"{type(exc).__name__}" + (f": {text}" if text else "")),)
+                if progress:
+                    progress(len(results), len(paths), paths[i])
     finally:
         client.close()
     return results
