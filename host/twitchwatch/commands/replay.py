@@ -264,8 +264,15 @@ def replay_file(path: str | Path, options: ReplayOptions, *, as_json: bool = Fal
     else:
         parts = [(case.name, case.source) for case in cases]
     summaries = []
+    said: set[str] = set()
+
+    def note_once(text: str) -> None:  # the cases of one file share their notes
+        if text not in said:
+            said.add(text)
+            note(text)
+
     for case, part in parts:
-        part = _fast_enough(part, note)
+        part = _fast_enough(part, note_once)
         em = _Emitter(as_json, case)
         label = f"replay {Path(path).name}" + (f" {case}" if case else "")
         summary = _replay_source(part, path, case, options, em,
