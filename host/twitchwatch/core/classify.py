@@ -26,8 +26,9 @@ from twitchwatch.core import features as F
 from twitchwatch.errors import ModelError
 from twitchwatch.model import WINDOW_LABELS
 
-#: models/ at the repository root (the package lives in host/twitchwatch).
-MODELS_DIR = Path(__file__).resolve().parents[3] / "models"
+#: The models: the repository's top-level models/ folder, which is also the package data
+#: twitchwatch/models (a symlink in a checkout, installed from a wheel; see pyproject.toml).
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 #: Version of the dict layout stored in a model file.
 MODEL_FORMAT = 1
 #: The only non-default types a model file may contain.
