@@ -15,6 +15,7 @@ PARTS: dict[str, str] = {
     "core": "twitchwatch.bench.core",
     "replay": "twitchwatch.bench.replay",
     "dashboard": "twitchwatch.bench.dashboard",
+    "integrations": "twitchwatch.bench.integrations",
 }
 
 
