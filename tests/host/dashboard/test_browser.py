@@ -203,7 +203,7 @@ async def test_live_page_shows_an_alert_from_the_hub_within_a_second(store, page
         await page.fill("#set-stale", "2.5")
         await page.dispatch_event("#set-stale", "change")
         await page.wait_for_function("() => document.getElementById('set-status').textContent === 'saved'")
-        assert store.get_settings() == {"alert_sound": False, "stale_after_s": 2.5}
+        assert store.get_settings() == {"alert_sound": False, "stale_after_s": 2.5, "retention_days": 0}
         assert await page.inner_text("#sound-status") == "alert sound off (settings)"
 
         await page.click(".banner.alarm button.ack")
