@@ -2,7 +2,7 @@
 
 EDF+ (``EDF+C``)
     One signal per channel holding the device's int16 counts: the accelerometer as
-    ``MISC Accel x|y|z`` in m/s^2, EMG as ``EMG <muscle>`` in uV (EDF+ "type specification"
+    ``MISC Accel x|y|z`` in g, EMG as ``EMG <muscle>`` in uV (EDF+ "type specification"
     labels; see :data:`EDF_DIMENSION`). When the session file holds no detector outputs, the
     detector is run over it, so the annotations carry what ``replay`` finds. Annotations stay
     inside the data; holes in the samples are measured from the frame times and annotated as
@@ -37,7 +37,6 @@ import numpy as np
 from twitchwatch.errors import ConfigError, FileFormatError, RefuseOverwrite
 from twitchwatch.model import Chunk, Fault, Mark
 from twitchwatch.recording import SessionReader
-from twitchwatch.sources.files.base import STANDARD_GRAVITY_M_S2
 
 #: Block size read from the session while exporting, seconds of signal.
 EXPORT_BLOCK_S = 30.0
@@ -124,11 +123,13 @@ def _annotations(reader: SessionReader, t0: float, total_s: float | None = None,
 
 
 #: EDF+ signal labels are "<type> <specification>" (EDF+ spec, section 2.1.3.2). EMG is a standard
-#: type, in uV. There is no standard type for an accelerometer: "MISC" is the type MNE's reader
-#: knows for "other" (``read_raw_edf(..., infer_types=True)`` makes it a misc channel instead of
-#: EEG), and the unit is SI m/s^2 ("g" reads as grams to unit-aware tools). twitchwatch's own
-#: reader maps both back (by unit).
-EDF_DIMENSION = {"accel": "m/s^2", "emg": "uV"}
+#: type, in uV, which MNE's reader scales to volts. There is no standard type for an
+#: accelerometer: "MISC" is the type MNE's reader knows for "other" (``read_raw_edf(...,
+#: infer_types=True)`` makes it a misc channel, not EEG; it scales only voltage units, so the
+#: values stay in g). The unit stays "g" (standard gravity, as the label says): m/s^2 would need
+#: physical limits like -156.9064, which do not fit EDF's 8-character fields, and the values
+#: would no longer map back to the device's counts exactly. twitchwatch's reader maps both by unit.
+EDF_DIMENSION = {"accel": "g", "emg": "uV"}
 
 
 def edf_label(kind: str, name: str) -> str:
@@ -195,8 +196,6 @@ def export_edf(session: str | os.PathLike, out: str | os.PathLike, force: bool =
     for s in streams:
         names = s.channel_names or tuple("xyz"[i] if s.kind == "accel" and s.channels <= 3 else str(i) for i in range(s.channels))
         scale = s.scale if s.scale > 0 else 1.0
-        if s.kind == "accel":
-            scale *= STANDARD_GRAVITY_M_S2  # SI, so no reader takes the unit for grams
         for name in names:
             labels.append(edf_label(s.kind, name))
             dims.append(EDF_DIMENSION[s.kind])
