@@ -1,229 +1,136 @@
-"""`twitchwatch train [--placement foot|wrist|all] [--seed N] [--out DIR] [--subjects N]`.
+"""`twitchwatch train [--placement foot|wrist|all] [--seed N] [--real DIR] [--out DIR]`.
 
-Trains the window classifier of each placement on simulated subjects and writes
-``<out>/<placement>.skops`` and ``<out>/MODEL_CARD.md``. Same seed, same model: the corpus, the
-subjects and the gradient-boosting fit are all seeded (``numpy.random.default_rng``).
+Trains each placement's models and writes ``<out>/<placement>.skops`` and ``<out>/MODEL_CARD.md``:
 
-Training subjects use seeds ``TRAIN_SEED_BASE + seed * 10_000 + i``; evaluation
-(``twitchwatch evaluate --sim``) uses seeds from ``EVAL_SEED_BASE`` (900 000), never reached here.
-A fifth of the training subjects is held out for the window-level metrics in the model card.
+- the window model (5 labels) on simulated subjects only;
+- the seizure model on the simulator and every real recording in ``--real`` (default
+  ``../shared/data/real`` beside the repository), with its alert settings chosen inside that data by
+  2-fold cross-validation over groups (:mod:`twitchwatch.learn.fit`) — the same procedure
+  ``twitchwatch evaluate --real`` repeats inside each of its folds.
+
+Same seed and same data, same model: the simulated corpus, the fits and the setting search are all
+seeded and deterministic. The work is done by :mod:`twitchwatch.learn`; this module only reads the
+arguments and writes the files.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import sys
 from pathlib import Path
 
-import numpy as np
-
-from twitchwatch.core.classify import MODELS_DIR, save_model
+from twitchwatch.core.classify import MODELS_DIR, CompiledForest, save_model
 from twitchwatch.core.config import DetectorConfig
-from twitchwatch.core.detector import Detector
-from twitchwatch.core.classify import BaselineClassifier
-from twitchwatch.core.features import FEATURE_NAMES
 from twitchwatch.errors import ConfigError
-from twitchwatch.evaluation.sim import (
-    EVAL_SEED_BASE,
-    MONTAGES,
-    TRAIN_SEED_BASE,
-    FeatureLog,
-    run_detectors,
-    sim_items,
-    window_truth,
-)
+from twitchwatch.evaluation.datasets import load_units
+from twitchwatch.evaluation.real import SIM_MINUTES, SIM_SEED, SIM_SUBJECTS
+from twitchwatch.evaluation.sim import EVAL_SEED_BASE
+from twitchwatch.learn.corpus import Windows, real_windows, sim_windows
+from twitchwatch.learn.fit import SEIZURE_HGB, WINDOW_HGB, fit_window_model, train_seizure_model
 from twitchwatch.model import WINDOW_LABELS
 
-#: Activities of the random training scenarios and their relative weights.
-FOOT_ACTIVITIES = {
-    "quiet": 2.0, "fasciculation": 2.0, "sleep": 1.0, "walking": 2.0, "running": 1.0, "stairs": 1.0,
-    "tapping": 2.5, "tremor": 2.5, "plm": 1.0, "cramp": 0.5, "fidget": 1.5, "not_worn": 0.5,
-    "rhythmic_jerking": 3.5,
-}
-WRIST_ACTIVITIES = {
-    "quiet": 2.0, "sleep": 1.0, "walking": 2.0, "running": 1.0, "stairs": 0.5, "tremor": 2.0, "fidget": 1.0,
-    "not_worn": 0.5, "brushing_teeth": 2.0, "combing_hair": 1.5, "typing": 1.5, "eating": 1.5,
-    "washing_dishes": 1.5, "rhythmic_jerking": 3.5,
-}
+#: Real recordings used when --real is not given: ../shared/data/real beside the repository.
+DEFAULT_REAL = Path(__file__).resolve().parents[4] / "shared" / "data" / "real"
 #: The model card's episode-level section (``twitchwatch evaluate --sim`` figures, pasted after
 #: a run) starts at this marker; re-training keeps it, so re-run the evaluation after a new seed.
 SIM_EVAL_MARKER = "<!-- evaluate --sim figures (kept by twitchwatch train; re-run after retraining) -->"
-TREMOR_KINDS = ("rest", "essential", "orthostatic")
-#: Gradient-boosting settings (small trees keep the live per-window cost low).
-HGB_PARAMS = dict(max_iter=120, learning_rate=0.1, max_leaf_nodes=15, max_depth=6, l2_regularization=0.1,
-                  early_stopping=False)
 
 
 def add_arguments(p) -> None:
     p.add_argument("--placement", choices=("foot", "wrist", "all"), default="all")
-    p.add_argument("--seed", type=int, default=0, help="corpus and model seed (default 0, the shipped models)")
+    p.add_argument("--seed", type=int, default=SIM_SEED, help="corpus and model seed (default 0, the shipped models)")
+    p.add_argument("--real", default=None, help="folder of real recordings (default ../shared/data/real)")
     p.add_argument("--out", default=str(MODELS_DIR), help="output folder (default: models/)")
-    p.add_argument("--subjects", type=int, default=24, help="simulated training subjects per placement")
-    p.add_argument("--minutes", type=float, default=8.0, help="minutes of activity per subject")
+    p.add_argument("--subjects", type=int, default=SIM_SUBJECTS, help="simulated training subjects per placement")
+    p.add_argument("--minutes", type=float, default=SIM_MINUTES, help="minutes of activity per subject")
 
 
-def random_scenario(rng: np.random.Generator, placement: str, minutes: float):
-    """A random sequence of activities of about ``minutes`` minutes."""
-    from twitchwatch.sim import parse_scenario
+def window_metrics(model, sim: Windows, held) -> dict:
+    """Window accuracy and per-label recall of ``model`` on held-out simulated windows."""
+    import numpy as np
 
-    pool = FOOT_ACTIVITIES if placement == "foot" else WRIST_ACTIVITIES
-    names = list(pool)
-    p = np.array([pool[n] for n in names])
-    p /= p.sum()
-    parts, total = [], 0.0
-    while total < minutes * 60.0:
-        act = names[int(rng.choice(len(names), p=p))]
-        dur = float(rng.uniform(20.0, 90.0))
-        params = []
-        if act == "rhythmic_jerking":
-            params = [f"f_start_hz={rng.uniform(1.0, 5.0):.2f}", f"f_end_hz={rng.uniform(0.4, 1.5):.2f}"]
-            if rng.random() < 0.3:
-                params.append("tonic=1")
-            if rng.random() < 0.3:
-                params.append("generalized=1")
-            dur = float(rng.uniform(12.0, 100.0))
-        elif act == "tremor":
-            params = [f"kind={TREMOR_KINDS[int(rng.integers(3))]}"]
-        parts.append(f"{act}[{';'.join(params)}]:{dur:.0f}" if params else f"{act}:{dur:.0f}")
-        total += dur
-    return parse_scenario(",".join(parts), placement=placement, name=f"train_{placement}")
+    from twitchwatch.core.features import FEATURE_NAMES
+
+    m = held & (sim.y_window >= 0)
+    if not m.any():
+        return {}
+    pred = np.asarray(model.classes_)[np.argmax(CompiledForest(model).predict_proba(sim.X[m][:, : len(FEATURE_NAMES)]), axis=1)]
+    y = sim.y_window[m]
+    return {"accuracy": float((pred == y).mean()), "windows": int(m.sum()),
+            "recall": {lab: (float((pred[y == i] == i).mean()) if (y == i).any() else None) for i, lab in enumerate(WINDOW_LABELS)}}
 
 
-def collect(placement: str, seed: int, subjects: int, minutes: float, config: DetectorConfig = DetectorConfig()):
-    """Features and truth of the training corpus.
-
-    Returns
-    -------
-    X : (w, f) features; y : (w,) label index; group : (w,) subject number (0..subjects-1)
-    """
-    rng = np.random.default_rng([seed, 1 if placement == "foot" else 2])
-    montages = MONTAGES[placement]
-    xs, ys, gs = [], [], []
-    for i in range(subjects):
-        subject_seed = TRAIN_SEED_BASE + seed * 10_000 + i
-        if subject_seed >= EVAL_SEED_BASE:
-            raise ConfigError(f"training subject seed {subject_seed} would reach the evaluation seeds")
-        scenario = random_scenario(rng, placement, minutes)
-        montage = montages[i % len(montages)]
-        items, annotations = sim_items(scenario, subject_seed, placement, montage, seed=int(rng.integers(2**31)))
-        items = iter(items)
-        log = FeatureLog()
-        run_detectors(items, [Detector(next(items), BaselineClassifier(), config, feature_hook=log)])
-        starts, feats, valid = log.arrays(len(FEATURE_NAMES))
-        truth = window_truth(annotations, starts, config.window_s)
-        ok = valid & (truth >= 0)
-        xs.append(feats[ok])
-        ys.append(truth[ok])
-        gs.append(np.full(int(ok.sum()), i))
-    return np.concatenate(xs), np.concatenate(ys), np.concatenate(gs)
-
-
-def fit(X: np.ndarray, y: np.ndarray, seed: int):
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    model = HistGradientBoostingClassifier(random_state=seed, **HGB_PARAMS)
-    return model.fit(X, y)
-
-
-def window_metrics(model, X: np.ndarray, y: np.ndarray) -> dict:
-    """Per-label precision/recall and the confusion matrix on held-out windows."""
-    from twitchwatch.core.classify import CompiledForest
-
-    proba = CompiledForest(model).predict_proba(X)
-    pred = np.asarray(model.classes_)[np.argmax(proba, axis=1)]
-    k = len(WINDOW_LABELS)
-    cm = np.zeros((k, k), dtype=np.int64)
-    np.add.at(cm, (y, pred), 1)
-    per = {}
-    for i, lab in enumerate(WINDOW_LABELS):
-        tp = cm[i, i]
-        per[lab] = {
-            "precision": float(tp / cm[:, i].sum()) if cm[:, i].sum() else None,
-            "recall": float(tp / cm[i].sum()) if cm[i].sum() else None,
-            "windows": int(cm[i].sum()),
-        }
-    return {"accuracy": float(np.trace(cm) / max(cm.sum(), 1)), "per_label": per, "confusion": cm.tolist()}
-
-
-def train_placement(placement: str, seed: int, subjects: int, minutes: float, out: Path) -> dict:
-    X, y, g = collect(placement, seed, subjects, minutes)
-    held = g % 5 == 4  # every fifth subject is held out for the card's metrics
-    metrics = window_metrics(fit(X[~held], y[~held], seed), X[held], y[held]) if held.any() else {}
-    model = fit(X, y, seed)  # the shipped model uses every training subject
+def train_placement(placement: str, seed: int, subjects: int, minutes: float, real: Windows, out: Path) -> dict:
+    sim = sim_windows(placement, seed, subjects, minutes, progress=True)
+    subject = sim.unit  # one unit per simulated subject
+    held = subject % 5 == 4  # every fifth subject held out for the card's window metrics
+    metrics = window_metrics(fit_window_model(sim.take(~held), seed), sim, held)
+    window_model = fit_window_model(sim, seed)
+    print(f"{placement}: choosing alert settings and fitting the seizure model", file=sys.stderr, flush=True)
+    seizure, outcome = train_seizure_model(Windows.join([sim, real]), placement, seed)
     info = {
-        "placement": placement,
-        "seed": seed,
-        "subjects": subjects,
-        "subject_seeds": [TRAIN_SEED_BASE + seed * 10_000, TRAIN_SEED_BASE + seed * 10_000 + subjects - 1],
-        "minutes_per_subject": minutes,
-        "montages": [m.name for m in MONTAGES[placement]],
-        "windows": int(y.size),
-        "windows_per_label": {lab: int((y == i).sum()) for i, lab in enumerate(WINDOW_LABELS)},
-        "heldout_metrics": metrics,
-        "hgb_params": HGB_PARAMS,
+        "placement": placement, "seed": seed, "subjects": subjects, "minutes_per_subject": minutes,
+        "simulated_windows": int(sim.y.size), "real_windows": int(real.y.size),
+        "real_seizure_windows": int((real.y == 1).sum()),
+        "real_sets": sorted({u.set for u in real.units}), "real_groups": len({u.group for u in real.units}),
+        "window_model_heldout": metrics, "seizure_settings": seizure.settings.__dict__,
+        "settings_outcome_inner_folds": outcome.__dict__, "window_hgb": WINDOW_HGB, "seizure_hgb": SEIZURE_HGB,
     }
-    save_model(model, out / f"{placement}.skops", placement, {"training": json.dumps(info)})
+    save_model(window_model, out / f"{placement}.skops", placement, {"training": json.dumps(info)}, seizure=seizure)
     return info
 
 
 def write_card(out: Path, infos: list[dict]) -> None:
     today = _dt.date.today().isoformat()
     lines = [
-        "# twitchwatch window classifiers: model card",
+        "# twitchwatch models: model card",
         "",
-        f"Generated by `twitchwatch train` on {today}. Re-run `twitchwatch train --seed 0` to reproduce the",
-        "shipped models: same seed, same corpus, same trees and thresholds (the skops zip container itself",
-        "differs in its timestamps, so compare models, not file bytes).",
+        f"Generated by `twitchwatch train` on {today}. `twitchwatch train --seed 0` with the same real data",
+        "reproduces the shipped models (same trees and settings; the skops zip container differs in its",
+        "timestamps, so compare models, not file bytes).",
         "",
-        "**What they are.** scikit-learn `HistGradientBoostingClassifier`s (one per placement) that label each",
-        "4 s analysis window (0.5 s hop) as one of " + ", ".join(f"`{w}`" for w in WINDOW_LABELS) + ", from",
-        f"{len(FEATURE_NAMES)} features (`twitchwatch.core.features.FEATURE_NAMES`): spectral shape of the movement band,",
-        "envelope rhythmicity, inter-onset regularity, burst duration, EMG co-activation, posture, clipping;",
-        "features of an absent stream are 0 with an indicator. Saved with skops, loaded with an explicit trusted-types list.",
+        "**What they are.** Per placement, two scikit-learn `HistGradientBoostingClassifier`s in one skops file:",
         "",
-        "**Data.** Simulated subjects only (`twitchwatch.sim`, helper B's physiological simulator): random",
-        "sequences of activities of 20-90 s (seizure-like rhythmic jerking 12-100 s with random onset/end",
-        "frequency, optional tonic phase and spread). No real seizure recording is in the training data: no",
-        "public foot recording of seizures exists. Window truth: >= 90 % of the window inside one activity, or",
-        ">= 40 % inside a seizure; mixed windows are left out. Sensor set-ups are cycled per subject so one model",
-        "serves 208 Hz accel + 2/1/0 EMG channels (foot) and 16-64 Hz accel or |a| only (wrist).",
+        "- a *window model* that labels each 4 s window (0.5 s hop) as one of " + ", ".join(f"`{w}`" for w in WINDOW_LABELS),
+        "  from the window features (`core.features.FEATURE_NAMES`), trained on **simulated subjects only**;",
+        "- a *seizure model* that gives each window a probability of seizure-like rhythmic jerking from the window",
+        "  features, OpenSeizureDetector's view of the last 5 s blocks, and 10-60 s of causal context",
+        "  (`core.context.SEIZURE_FEATURE_NAMES`), trained on the **simulator and real recordings**; with",
+        "  the alert settings chosen with it (probability threshold, OSD veto threshold, windows to warn).",
         "",
-        "**Real data.** No real recording trained or tuned these models or their alert settings. The",
-        "simulator's ranges for wrist clonic jerks (size over a decade, irregular intervals), walking",
-        "(stride variability, soft/shuffling steps) and wrist running impacts were widened after the real-data",
-        "evaluation showed the previous models calling real wrist seizures voluntary movement and real gait",
-        "rhythmic jerking (`host/twitchwatch/sim/activities.py`); the ranges are stated assumptions, not fitted",
-        "to those recordings, but the recordings are no longer entirely independent of the simulator's design:",
-        "of three wrist variants (jerk size and regularity widened / regularity only / neither) the shipped one",
-        "(both) was chosen by comparing all three on those recordings (docs/real-data-evaluation.md). `twitchwatch",
-        "train` reads no real data: the seed alone reproduces the models.",
+        "**Data.** Simulated subjects (`twitchwatch.sim`: random activity sequences including irregular, shaking and",
+        "clonic seizures, tooth brushing, shaving, vehicles, gait with heel strikes) and every real set in",
+        "`../shared/data/real` (see `evaluation/datasets.py`): real seizures from two Open Seizure Database users",
+        "and acted ones (UEA, weighted x0.2) are the positives; everything else is negative. Real data carries half",
+        "the training weight, split evenly across sets, then persons. Real recordings are not redistributed.",
         "",
-        "**Held out.** Every fifth training subject is held out for the window metrics below (a model fitted",
-        "without them); the shipped model is then refitted on all training subjects. Episode-level figures",
-        "(sensitivity, false alarms per 24 h, latency) come from `twitchwatch evaluate --sim`, on subjects with",
-        f"seeds from {EVAL_SEED_BASE}, never used in training or tuning.",
+        "**Honest figures.** These models were trained on all the real data, so figures of them on that data are",
+        "in-sample. The figures that count are `twitchwatch evaluate --real`'s, where each person is scored by a",
+        "model trained without them (docs/real-data-evaluation.md). Simulator figures come from `twitchwatch",
+        f"evaluate --sim` on subjects with seeds from {EVAL_SEED_BASE}, never used in training. The simulator's",
+        "seizure statistics were calibrated on the OSDB events (sim/README.md), so simulated seizures are not",
+        "independent of that data.",
         "",
-        "**Limits.** Trained and validated on simulation only. Real-data checks (`twitchwatch evaluate --real`)",
-        "are the judge; this is not a medical device and must not be relied on as the only safeguard.",
+        "**Limits.** Two people with real seizures; no foot-worn seizure recording exists; not a medical device.",
         "",
     ]
     for info in infos:
-        m = info["heldout_metrics"]
+        s = info["seizure_settings"]
+        m = info["window_model_heldout"]
         lines += [
             f"## {info['placement']}",
             "",
-            f"- seed {info['seed']}; {info['subjects']} subjects (seeds {info['subject_seeds'][0]}-{info['subject_seeds'][1]}),"
-            f" {info['minutes_per_subject']:g} min each; set-ups: {', '.join(info['montages'])}",
-            f"- windows: {info['windows']} ({', '.join(f'{k} {v}' for k, v in info['windows_per_label'].items())})",
-            f"- held-out window accuracy: {m.get('accuracy', float('nan')):.3f}",
+            f"- seed {info['seed']}; {info['subjects']} simulated subjects x {info['minutes_per_subject']:g} min "
+            f"({info['simulated_windows']} windows); {info['real_windows']} real windows "
+            f"({info['real_seizure_windows']} in seizures) from {info['real_groups']} groups in {len(info['real_sets'])} sets",
+            f"- alert settings: seizure probability >= {s['threshold']:g}"
+            + (f", or OSD warning unless probability < {s['veto_threshold']:g}" if s["veto_threshold"] <= 1 else ", OSD net off")
+            + f"; {s['on_windows']} consecutive windows warn",
+            f"- window model, held-out simulated subjects: accuracy {m.get('accuracy', float('nan')):.3f} "
+            f"on {m.get('windows', 0)} windows",
             "",
-            "| label | precision | recall | windows |",
-            "|---|---|---|---|",
         ]
-        for lab, v in m.get("per_label", {}).items():
-            fmt = lambda x: "n/a" if x is None else f"{x:.3f}"  # noqa: E731
-            lines.append(f"| {lab} | {fmt(v['precision'])} | {fmt(v['recall'])} | {v['windows']} |")
-        lines.append("")
     card = out / "MODEL_CARD.md"
     if card.exists() and SIM_EVAL_MARKER in (old := card.read_text(encoding="utf-8")):
         lines.append(SIM_EVAL_MARKER + old.split(SIM_EVAL_MARKER, 1)[1].rstrip("\n"))  # kept: written by hand
@@ -232,12 +139,16 @@ def write_card(out: Path, infos: list[dict]) -> None:
 
 def run(args) -> int:
     out = Path(args.out)
+    root = Path(args.real) if args.real else DEFAULT_REAL.resolve()
+    if not root.is_dir():
+        raise ConfigError(f"{root}: real recordings not found (the shipped models train on them; give --real DIR)")
+    units, _ = load_units(root, DetectorConfig().min_accel_rate_hz)
+    real = real_windows([u for u in units if u.train], progress=True)
     placements = ("foot", "wrist") if args.placement == "all" else (args.placement,)
     infos = []
     for placement in placements:
-        info = train_placement(placement, int(args.seed), int(args.subjects), float(args.minutes), out)
-        print(f"{placement}: {info['windows']} windows, held-out accuracy "
-              f"{info['heldout_metrics'].get('accuracy', float('nan')):.3f} -> {out / (placement + '.skops')}")
+        info = train_placement(placement, int(args.seed), int(args.subjects), float(args.minutes), real, out)
+        print(f"{placement}: settings {info['seizure_settings']} -> {out / (placement + '.skops')}")
         infos.append(info)
     write_card(out, infos)
     print(f"model card -> {out / 'MODEL_CARD.md'}")

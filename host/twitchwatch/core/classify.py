@@ -17,20 +17,22 @@ A test checks that both give the same probabilities.
 from __future__ import annotations
 
 import zipfile
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from twitchwatch.core import features as F
+from twitchwatch.core.context import SEIZURE_FEATURE_NAMES
 from twitchwatch.errors import ModelError
 from twitchwatch.model import WINDOW_LABELS
 
 #: The models: the repository's top-level models/ folder, which is also the package data
 #: twitchwatch/models (a symlink in a checkout, installed from a wheel; see pyproject.toml).
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
-#: Version of the dict layout stored in a model file.
-MODEL_FORMAT = 1
+#: Version of the dict layout stored in a model file (2: a seizure model and its alert settings).
+MODEL_FORMAT = 2
 #: The only non-default types a model file may contain.
 TRUSTED_TYPES: tuple[str, ...] = ("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",)
 #: Rows evaluated together by the compiled forest (keeps the (rows, trees) arrays in cache).
@@ -38,10 +40,45 @@ ROWS_PER_PASS = 64
 PLACEMENT_MODELS = {"foot": "foot", "ankle": "foot", "wrist": "wrist"}
 
 
+@dataclass(frozen=True)
+class SeizureSettings:
+    """Alert settings chosen together with a seizure model (inside the training folds).
+
+    threshold : a window is rhythmic jerking when the model's probability is at least this
+    veto_threshold : an OpenSeizureDetector warning window is rhythmic jerking unless the
+        probability is below this (above 1: OSD's warnings are not used)
+    on_windows : consecutive rhythmic-jerking windows that raise a warning
+    """
+
+    threshold: float
+    veto_threshold: float
+    on_windows: int
+
+
+class SeizureModel:
+    """Binary gradient-boosting model: probability that a window is seizure-like rhythmic jerking,
+    from :data:`~twitchwatch.core.context.SEIZURE_FEATURE_NAMES` (window, OSD and context features)."""
+
+    def __init__(self, estimator, settings: SeizureSettings):
+        if len(estimator.classes_) != 2:
+            raise ModelError(f"a seizure model must be binary, found classes {list(estimator.classes_)}")
+        self.estimator = estimator
+        self.settings = settings
+        self.forest = CompiledForest(estimator)
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        """(w, len(SEIZURE_FEATURE_NAMES)) -> (w,) probability of the positive class."""
+        if not features.shape[0]:
+            return np.zeros(0)
+        return self.forest.predict_proba(features)[:, 1]
+
+
 class WindowClassifier(Protocol):
-    """What the detector needs from a classifier."""
+    """What the detector needs from a classifier: window labels, and optionally a seizure model
+    that decides rhythmic jerking (None: the window labels decide)."""
 
     name: str
+    seizure: SeizureModel | None
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         """(w, len(FEATURE_NAMES)) features -> (w, len(WINDOW_LABELS)) probabilities."""
@@ -60,6 +97,7 @@ class BaselineClassifier:
     """
 
     name = "baseline"
+    seizure = None
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         x = lambda name: features[:, F.column(name)]  # noqa: E731
@@ -165,14 +203,20 @@ class CompiledForest:
 class ModelClassifier:
     """A trained model loaded from a skops file (see :func:`load_classifier`)."""
 
-    def __init__(self, estimator, path: Path, meta: dict):
+    def __init__(self, estimator, path: Path, meta: dict, seizure: SeizureModel | None = None):
         self.name = f"model:{path.name}"
         self.path = path
         self.meta = meta
+        self.seizure = seizure
         self.estimator = estimator
         self.forest = CompiledForest(estimator)
         classes = [int(c) for c in estimator.classes_]
         self._columns = np.array(classes)
+
+    @classmethod
+    def in_memory(cls, estimator, seizure: SeizureModel | None, name: str) -> "ModelClassifier":
+        """A classifier from fitted estimators, without a file (cross-fitting builds one per fold)."""
+        return cls(estimator, Path(name), {"placement": None}, seizure)
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         out = np.zeros((features.shape[0], len(WINDOW_LABELS)))
@@ -188,8 +232,9 @@ def model_path(placement: str) -> Path:
     return MODELS_DIR / f"{PLACEMENT_MODELS[placement]}.skops"
 
 
-def save_model(estimator, path: Path, placement: str, extra: dict | None = None) -> None:
-    """Write a model file: a dict with format, placement, feature names, labels and the estimator."""
+def save_model(estimator, path: Path, placement: str, extra: dict | None = None, seizure: SeizureModel | None = None) -> None:
+    """Write a model file: a dict with format, placement, feature names, labels, the window
+    estimator and (optionally) the seizure estimator with its settings."""
     import skops.io as sio
 
     payload = {
@@ -199,6 +244,9 @@ def save_model(estimator, path: Path, placement: str, extra: dict | None = None)
         "labels": list(WINDOW_LABELS),
         "estimator": estimator,
     }
+    if seizure is not None:
+        payload.update({"seizure_estimator": seizure.estimator, "seizure_settings": asdict(seizure.settings),
+                        "seizure_feature_names": list(SEIZURE_FEATURE_NAMES)})
     payload.update(extra or {})
     path.parent.mkdir(parents=True, exist_ok=True)
     sio.dump(payload, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
@@ -232,8 +280,16 @@ def load_model(path: Path) -> ModelClassifier:
     estimator = payload.get("estimator")
     if type(estimator).__name__ != "HistGradientBoostingClassifier":
         raise ModelError(f"{path}: expected a HistGradientBoostingClassifier, found {type(estimator).__name__}")
-    meta = {k: v for k, v in payload.items() if k != "estimator"}
-    return ModelClassifier(estimator, path, meta)
+    seizure = None
+    if "seizure_estimator" in payload:
+        if tuple(payload.get("seizure_feature_names", ())) != SEIZURE_FEATURE_NAMES:
+            raise ModelError(f"{path}: seizure model was trained on other features than this version computes; retrain it")
+        try:
+            seizure = SeizureModel(payload["seizure_estimator"], SeizureSettings(**payload["seizure_settings"]))
+        except (TypeError, KeyError, AttributeError) as exc:
+            raise ModelError(f"{path}: malformed seizure model ({exc})") from None
+    meta = {k: v for k, v in payload.items() if k not in ("estimator", "seizure_estimator")}
+    return ModelClassifier(estimator, path, meta, seizure)
 
 
 def load_classifier(placement: str, kind: str = "model", path: Path | str | None = None) -> WindowClassifier:

@@ -19,16 +19,19 @@ Limitation: a stream declared by the device that never delivers is waited for du
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from twitchwatch.core.blocks import BlockReducer, block_ids, block_of
 from twitchwatch.core.classify import WindowClassifier, load_classifier
 from twitchwatch.core.config import DetectorConfig, config_for_placement
+from twitchwatch.core.context import OSD_FEATURES, ContextTracker
 from twitchwatch.core.episodes import EpisodeTracker, FaultTracker
 from twitchwatch.core.events import EventDetector, EventSettings, merge_channel_twitches
 from twitchwatch.core.features import AccelWindows, EmgWindows, WindowBatch, column, compute_features
 from twitchwatch.core.filters import AccelFilters, Decimator, EmgFilters, decimation_factor
+from twitchwatch.core.osd import OsdConfig, OsdStream
 from twitchwatch.errors import ConfigError
 from twitchwatch.model import (
     WINDOW_LABELS,
@@ -51,8 +54,17 @@ STARTUP_WAIT_S = 300.0
 GAP_TOLERANCE_SAMPLES = 1.5
 #: Decimals kept of window features and of the floats in WindowLabel (see _windows).
 FEATURE_DECIMALS, OUTPUT_DECIMALS = 9, 6
+#: Order of alerts raised at the same moment: a warning before the alarm it grows into.
+ALERT_ORDER = {"warning": 0, "alarm": 1, "fault": 2}
 #: Fraction of the range at which a sample counts as clipped.
 CLIP_LEVEL = 0.999
+#: Samples beyond these magnitudes are not measurements but corrupt values, held and counted as
+#: invalid like NaN: accel 1,000 g (body-worn shock accelerometers end at +-200-400 g, e.g. ADXL377
+#: +-200 g), EMG 1e6 uV = 1 V (surface EMG is below ~10 mV).
+IMPLAUSIBLE = {"accel": 1e3, "emg": 1e6}
+#: OSD's blocks are kept for this long behind the next window, s (its alarm count needs the run of
+#: positive blocks; 60 s covers a 12-block run, beyond which the count only says "long").
+OSD_HISTORY_S = 60.0
 
 
 class _Stream:
@@ -76,7 +88,9 @@ class _Stream:
         self.events = EventDetector(self.kind, ev_names, t0_s, rate_hz, settings)
         self.decimate = Decimator(decimation_factor(rate_hz, config.feature_rate_hz))
         self.feature_rate_hz = self.rate_hz / self.decimate.factor
-        self.window_n = int(round(config.window_s * self.feature_rate_hz))
+        # samples every window [s, s + window_s) surely holds: at a non-integer rate (104.28 Hz) some
+        # windows hold one sample more than others, so round() could ask for a sample not yet there
+        self.window_n = int(math.floor(config.window_s * self.feature_rate_hz + 1e-9))
         self.next_index = 0
         self.last_valid = None  # (channels,) last finite raw sample
         self.gaps: list[tuple[float, float]] = []  # [start, end) s of filled gaps a window may still hold
@@ -89,6 +103,10 @@ class _Stream:
         self.done_block = block_of(t0_s, rate_hz, 0, config.hop_s) - 1  # last complete block
         self.buffer: dict[str, np.ndarray] = {}
         self.buffer_base = 0  # feature-rate index of buffer row 0
+        # OpenSeizureDetector's 5 s blocks of this stream (accel, 1 or 3 channels): end time, positive,
+        # log10 ROI power, ROI ratio, OSD's alarm count (s) at that block
+        self.osd = OsdStream(rate_hz, channels, t0_s) if self.kind == "accel" and channels in (1, 3) else None
+        self.osd_blocks = np.zeros((0, 5))
 
     # -- per chunk ---------------------------------------------------------------------------------
     def expected_t(self) -> float:
@@ -97,8 +115,9 @@ class _Stream:
     def feed(self, raw: np.ndarray) -> list[Event]:
         """Filter, detect events, buffer features and block statistics of raw samples (n, channels)."""
         n = raw.shape[0]
-        all_finite = bool(np.isfinite(raw).all())  # one flat pass; rows only looked at when needed
-        finite = None if all_finite else np.isfinite(raw).all(axis=1)
+        limit = IMPLAUSIBLE[self.kind]
+        all_finite = bool((np.abs(raw) <= limit).all())  # one flat pass (False for NaN); rows only when needed
+        finite = None if all_finite else (np.abs(raw) <= limit).all(axis=1)
         if not all_finite:
             raw = self._hold(raw, finite)
         elif n:
@@ -127,6 +146,8 @@ class _Stream:
             new = {"env": env, "snr": np.where(np.isfinite(fl), env / np.where(np.isfinite(fl), fl, 1.0), 0.0)}
             extra = sig.zero_crossings.astype(float)
         self._append(new)
+        if self.osd is not None:
+            self._add_osd_blocks(raw)
         per_sample = np.zeros((n, 3 + extra.shape[1]))  # n, invalid, clipped, [zero crossings...]
         per_sample[:, 0] = 1.0
         if finite is not None:
@@ -156,6 +177,30 @@ class _Stream:
         if raw.shape[0]:
             self.last_valid = filled[-1].copy()
         return filled
+
+    def _add_osd_blocks(self, raw: np.ndarray) -> None:
+        b = self.osd.push(raw)
+        if not b.count:
+            return
+        count_s = self.osd_blocks[-1, 4] if self.osd_blocks.shape[0] else 0.0
+        counts = np.empty(b.count)
+        for i, pos in enumerate(b.positive.tolist()):  # one block per 5 s: a short sequential count
+            count_s = count_s + self.osd.config.block_s if pos else 0.0
+            counts[i] = count_s
+        rows = np.column_stack([b.end_s, b.positive.astype(float), np.log10(b.roi.astype(float) + 1.0),
+                                b.ratio.astype(float), counts])
+        self.osd_blocks = np.concatenate([self.osd_blocks, rows])
+
+    def osd_at(self, ends_s: np.ndarray) -> np.ndarray:
+        """OSD's view at each window end: (w, len(OSD_FEATURES)) from the last block surely complete
+        by then (ending at least one input sample before: its samples arrived whatever the chunking)."""
+        out = np.zeros((ends_s.size, len(OSD_FEATURES)))
+        if self.osd is None or not self.osd_blocks.shape[0]:
+            return out
+        j = np.searchsorted(self.osd_blocks[:, 0], ends_s - 1.0 / self.rate_hz + 1e-9, side="right") - 1
+        ok = j >= 0
+        out[ok] = self.osd_blocks[j[ok], 1:]
+        return out
 
     def _append(self, new: dict[str, np.ndarray]) -> None:
         if not self.buffer:
@@ -217,6 +262,9 @@ class _Stream:
     def trim(self, next_window_start_s: float, next_block: int) -> None:
         """Forget buffered samples and blocks that no future window needs."""
         self.gaps = [(a, b) for a, b in self.gaps if b > next_window_start_s]
+        old = self.osd_blocks[:, 0] < next_window_start_s - OSD_HISTORY_S
+        if old.any() and old.sum() < self.osd_blocks.shape[0]:
+            self.osd_blocks = self.osd_blocks[int(old.sum()):]
         keep_from = int(self.feature_start(np.array([next_window_start_s]))[0])
         drop = keep_from - self.buffer_base
         if drop > 0 and self.buffer:
@@ -244,7 +292,11 @@ class Detector:
         #: optional callable(starts_s (w,), features (w, f), valid (w,)) for training/evaluation tools
         self.feature_hook = feature_hook
         self.classifier = classifier
+        self.seizure = classifier.seizure
+        if self.seizure is not None:  # a trained model carries the alert settings chosen with it
+            config = replace(config, rj_on_windows=self.seizure.settings.on_windows)
         self.c = config
+        self.context = ContextTracker(config.hop_s)
         if abs(config.window_s / config.hop_s - round(config.window_s / config.hop_s)) > 1e-9:
             raise ConfigError(f"window {config.window_s} s is not a multiple of the hop {config.hop_s} s")
         self.declared = {s.kind: s for s in device_info.streams if s.kind in ("accel", "emg") and s.channels > 0}
@@ -338,6 +390,7 @@ class Detector:
         self.held_events.extend(old.events.finish())
         self.streams[kind] = _Stream(old.info, chunk.rate_hz, samples.shape[1], chunk.t0_s, self.c)
         self.next_k = None  # recomputed: windows across the gap are skipped
+        self.context.reset()
 
     def _active_streams(self) -> list[_Stream]:
         """Streams that windows wait for (declared streams that never delivered are dropped after a while)."""
@@ -386,6 +439,7 @@ class Detector:
         starts = k * hop
         ends = starts + self.c.window_s
         accel = emg = None
+        osd = np.zeros((k.size, len(OSD_FEATURES)))
         valid = np.ones(k.size, dtype=bool)
         flags: dict[str, dict[str, np.ndarray]] = {}
         for st in streams:
@@ -401,6 +455,7 @@ class Detector:
                               "saturated": clip_frac > self.c.clip_fraction}
             data = st.take(starts)
             if st.kind == "accel":
+                osd = st.osd_at(ends)
                 accel = AccelWindows(st.feature_rate_hz, data["move"], data["gravity"], data["env"], data["snr"], clip_frac)
             else:
                 zcr = stats[:, 3 : 3 + st.channels].mean(axis=1) / self.c.window_s
@@ -409,16 +464,17 @@ class Detector:
         # Rounded so that the last bits of batched FFTs/reductions (which can differ with the number of
         # windows in a batch) never reach the output: chunking invariance is exact.
         feats = np.round(compute_features(WindowBatch(k.size, accel, emg)), FEATURE_DECIMALS)
+        context = self.context.step(feats, osd[:, 0])
+        seizure_feats = np.round(np.concatenate([feats, osd, context], axis=1), FEATURE_DECIMALS)
         if self.feature_hook is not None:
-            self.feature_hook(starts, feats, valid)
-        proba = self.classifier.predict_proba(feats)
-        rj = WINDOW_LABELS.index("rhythmic_jerking")
-        ranked = proba.copy()
-        ranked[:, rj] = np.where(proba[:, rj] >= self.c.rj_min_probability, proba[:, rj], -1.0)
-        label_idx = np.argmax(ranked, axis=1)
-        confidence = np.round(proba[np.arange(k.size), label_idx], OUTPUT_DECIMALS)
+            self.feature_hook(starts, seizure_feats, valid)
+        label_idx, confidence = self._label(feats, seizure_feats, osd)
         acc = feats[:, column("acc_present")] > 0
-        dominant = np.where(acc, feats[:, column("acc_rhythm_hz")], feats[:, column("emg_rhythm_hz")])
+        is_rj = label_idx == WINDOW_LABELS.index("rhythmic_jerking")
+        # rhythmic jerking: the jerk rate (envelope rhythm); otherwise the movement's spectral peak (a
+        # 4 Hz tremor's envelope repeats at 8 Hz and its autocorrelation can lock on 2 Hz)
+        acc_hz = np.where(is_rj, feats[:, column("acc_rhythm_hz")], feats[:, column("acc_dom_hz")])
+        dominant = np.where(acc, acc_hz, feats[:, column("emg_rhythm_hz")])
         rhythm = np.maximum(feats[:, column("acc_rhythm")], feats[:, column("emg_rhythm")])
         labels = [WINDOW_LABELS[i] if v else "" for i, v in zip(label_idx.tolist(), valid.tolist())]
         windows = [
@@ -443,8 +499,33 @@ class Detector:
         f, a = self.faults[next(iter(self.faults))].step("not_worn", still, starts, ends, "", "no movement, no EMG contact")
         faults += f
         alerts += a
-        alerts.sort(key=lambda a: (a.t_s, a.level, a.kind))
+        alerts.sort(key=lambda a: (a.t_s, ALERT_ORDER.get(a.level, len(ALERT_ORDER)), a.kind))
         return windows, episodes, alerts, faults
+
+    def _label(self, feats: np.ndarray, seizure_feats: np.ndarray, osd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Label index and confidence of each window.
+
+        With a seizure model, rhythmic jerking is its decision: probability >= its threshold, or
+        OpenSeizureDetector warning (alarm count > 5 s) and probability >= the veto threshold (OSD's
+        warnings pass unless the model is confident they are not a seizure). Other windows take the
+        window classifier's most likely other label. Without one (the rule baseline), rhythmic jerking
+        is the window classifier's label when its probability reaches ``rj_min_probability``.
+        """
+        proba = self.classifier.predict_proba(feats)
+        rj = WINDOW_LABELS.index("rhythmic_jerking")
+        rows = np.arange(feats.shape[0])
+        ranked = proba.copy()
+        if self.seizure is None:
+            ranked[:, rj] = np.where(proba[:, rj] >= self.c.rj_min_probability, proba[:, rj], -1.0)
+            label_idx = np.argmax(ranked, axis=1)
+            return label_idx, np.round(proba[rows, label_idx], OUTPUT_DECIMALS)
+        s = self.seizure.settings
+        p = self.seizure.probability(seizure_feats)
+        osd_warning = osd[:, OSD_FEATURES.index("osd_count_s")] > OsdConfig().warn_time_s
+        hit = (p >= s.threshold) | (osd_warning & (p >= s.veto_threshold))
+        ranked[:, rj] = -1.0
+        label_idx = np.where(hit, rj, np.argmax(ranked, axis=1))
+        return label_idx, np.round(np.where(hit, p, proba[rows, label_idx]), OUTPUT_DECIMALS)
 
     def _not_worn(self, feats: np.ndarray) -> np.ndarray:
         acc = feats[:, column("acc_present")] > 0

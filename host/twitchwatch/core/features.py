@@ -32,6 +32,17 @@ HIGH_BAND_HZ = 8.0
 LOW_BAND_HZ = 3.0
 #: Value of the inter-event-interval CV when a window holds fewer than three onsets (undefined).
 NO_CV = -1.0
+#: Bands of the magnitude spectrum, Hz: Vakilna et al.'s six bands over 0.3-12.5 Hz (DETECTION_NOTES.md),
+#: whose powers are given as fractions of the 0.3-12.5 Hz total (clipped below Nyquist).
+MAG_BANDS_HZ = ((0.3, 1.0), (1.0, 2.5), (2.5, 4.5), (4.5, 6.5), (6.5, 8.5), (8.5, 12.5))
+#: OpenSeizureDetector's region of interest, 3 to < 8 Hz (PHYSIOLOGY.md), and the 2-4 Hz "flap" band
+#: that raised OSD's focal-seizure detection (DETECTION_NOTES.md), Hz.
+ROI_BAND_HZ, FLAP_BAND_HZ = (3.0, 8.0), (2.0, 4.0)
+#: Band of the magnitude's RMS, Hz: clonic jerking and tremor, above gait's fundamental (~1 Hz).
+MAG_RMS_BAND_HZ = (1.0, 12.0)
+#: A local maximum of |magnitude - mean| counts as a jerk when above this multiple of the window's RMS
+#: (assumption: one RMS separates jerks from the ripple between them).
+JERK_PEAK_RMS = 1.0
 
 ACCEL_FEATURES = (
     "acc_present", "acc_3axis", "acc_log_rms", "acc_dom_hz", "acc_peak_frac", "acc_entropy",
@@ -40,13 +51,20 @@ ACCEL_FEATURES = (
     "acc_burst_s", "acc_log_peak", "acc_clip_frac", "acc_grav_x", "acc_grav_y", "acc_grav_z",
     "acc_tilt_change",
 )
+#: Features of the acceleration magnitude |a| (what a wrist watch and the OSD database record): band
+#: power fractions, OSD's region of interest and the 2-4 Hz "flap" band, jerk irregularity.
+MAG_FEATURES = (
+    "mag_log_rms", "mag_dom_hz", "mag_frac_0", "mag_frac_1", "mag_frac_2", "mag_frac_3", "mag_frac_4",
+    "mag_frac_5", "mag_roi_frac", "mag_flap_frac", "mag_kurtosis", "mag_crest", "mag_peak_cv", "mag_peak_iei_cv",
+    "mag_peak_rate",
+)
 EMG_FEATURES = (
     "emg_present", "emg_2ch", "emg_log_env", "emg_env_cv", "emg_rhythm", "emg_rhythm_hz",
     "emg_onset_rate", "emg_iei_cv", "emg_active_frac", "emg_burst_s", "emg_log_peak_snr",
     "emg_coact", "emg_zcr_hz",
 )
 #: Column order of the feature matrix (the model file stores it and is refused if it differs).
-FEATURE_NAMES: tuple[str, ...] = ACCEL_FEATURES + EMG_FEATURES
+FEATURE_NAMES: tuple[str, ...] = ACCEL_FEATURES + MAG_FEATURES + EMG_FEATURES
 _INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 
@@ -265,6 +283,89 @@ def _accel_features(a: AccelWindows, out: np.ndarray) -> None:
         put("acc_tilt_change", _norm(gn - unit[:, None, :], axis=2)[..., 0].mean(axis=1))
 
 
+@lru_cache(maxsize=64)
+def _magnitude_plan(n: int, rate_hz: float):
+    """FFT length, taper, frequencies and band-membership matrix for |a| windows of n samples."""
+    nfft = _nfft(n)
+    freqs = np.fft.rfftfreq(nfft, 1.0 / rate_hz)
+    top = 0.9 * rate_hz / 2  # nyquist_fraction of DetectorConfig: a band edge beyond it is not usable
+    bands = list(MAG_BANDS_HZ) + [(MAG_BANDS_HZ[0][0], MAG_BANDS_HZ[-1][1]), ROI_BAND_HZ, FLAP_BAND_HZ, MAG_RMS_BAND_HZ]
+    member = np.stack([(freqs >= lo) & (freqs < min(hi, top)) for lo, hi in bands], axis=1).astype(float)
+    dom_ok = (freqs >= 0.5) & (freqs <= min(12.0, top))
+    plan = (nfft, np.hanning(n)[None, :], freqs, member, dom_ok)
+    for a in plan:
+        if isinstance(a, np.ndarray):
+            a.setflags(write=False)
+    return plan
+
+
+def _magnitude(a: AccelWindows) -> np.ndarray:
+    """|a| - its window mean, (w, n) g: from move + gravity per axis (3 axes), or the 1 channel."""
+    if a.move.shape[2] == 1:
+        m = a.move[:, :, 0] + a.gravity[:, :, 0]
+    else:
+        full = a.move + a.gravity
+        m = np.sqrt(np.add.reduce(full * full, axis=2))
+    return m - m.mean(axis=1, keepdims=True)
+
+
+def _peak_statistics(x: np.ndarray, rms: np.ndarray, rate_hz: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Jerks as local maxima of |x| above JERK_PEAK_RMS x rms: CV of their heights, CV of the
+    intervals between them (NO_CV with < 3), and their rate (per s); each (w,)."""
+    w, n = x.shape
+    ax = np.abs(x)
+    mid = ax[:, 1:-1]
+    peak = (mid > ax[:, :-2]) & (mid >= ax[:, 2:]) & (mid > JERK_PEAK_RMS * rms[:, None])
+    rows, cols = np.nonzero(peak)
+    heights = mid[rows, cols]
+    k = np.bincount(rows, minlength=w).astype(float)
+    s1 = np.bincount(rows, weights=heights, minlength=w)
+    s2 = np.bincount(rows, weights=heights * heights, minlength=w)
+    mean = s1 / np.maximum(k, 1)
+    sd = np.sqrt(np.maximum(s2 / np.maximum(k, 1) - mean**2, 0.0))
+    height_cv = np.where(k >= 3, sd / np.maximum(mean, 1e-12), NO_CV)
+    same = rows[1:] == rows[:-1]
+    d = np.diff(cols).astype(float)[same]
+    r = rows[1:][same]
+    ki = np.bincount(r, minlength=w).astype(float)
+    i1 = np.bincount(r, weights=d, minlength=w)
+    i2 = np.bincount(r, weights=d * d, minlength=w)
+    imean = i1 / np.maximum(ki, 1)
+    isd = np.sqrt(np.maximum(i2 / np.maximum(ki, 1) - imean**2, 0.0))
+    iei_cv = np.where(ki >= 2, isd / np.maximum(imean, 1e-12), NO_CV)
+    return height_cv, iei_cv, k / (n / rate_hz)
+
+
+def _magnitude_features(a: AccelWindows, out: np.ndarray) -> None:
+    put = lambda name, v: out.__setitem__((slice(None), _INDEX[name]), v)  # noqa: E731
+    x = _magnitude(a)
+    w, n = x.shape
+    nfft, taper, freqs, member, dom_ok = _magnitude_plan(n, float(a.rate_hz))
+    power = np.abs(np.fft.rfft(x * taper, nfft, axis=1)) ** 2
+    bands = power @ member  # (w, 10): six bands, their total, ROI, flap, RMS band
+    total = bands[:, 6]
+    frac = bands / np.maximum(total, 1e-30)[:, None]
+    silent = total < 1e-20
+    for i in range(len(MAG_BANDS_HZ)):
+        put(f"mag_frac_{i}", np.where(silent, 0.0, frac[:, i]))
+    put("mag_roi_frac", np.where(silent, 0.0, frac[:, 7]))
+    put("mag_flap_frac", np.where(silent, 0.0, frac[:, 8]))
+    # Parseval (one-sided, zero-padded to nfft): 2 * sum |X_k|^2 / nfft = sum (taper x)^2, and a Hann
+    # taper keeps 3/8 of a stationary signal's power: mean square = 2 * band / (nfft * n * 3/8)
+    band_ms = 2.0 * bands[:, 9] / (nfft * n * 0.375)
+    put("mag_log_rms", np.log10(np.sqrt(band_ms) + 1e-4))
+    dom = np.where(dom_ok[None, :], power, -1.0)
+    put("mag_dom_hz", np.where(silent, 0.0, freqs[np.argmax(dom, axis=1)]))
+    m2 = (x * x).mean(axis=1)
+    rms = np.sqrt(m2)
+    put("mag_kurtosis", np.where(m2 > 1e-20, (x**2 * x**2).mean(axis=1) / np.maximum(m2 * m2, 1e-40), 0.0))
+    put("mag_crest", np.where(rms > 1e-10, np.abs(x).max(axis=1) / np.maximum(rms, 1e-10), 0.0))
+    cv, iei, rate = _peak_statistics(x, rms, a.rate_hz)
+    put("mag_peak_cv", cv)
+    put("mag_peak_iei_cv", iei)
+    put("mag_peak_rate", rate)
+
+
 def _emg_features(e: EmgWindows, out: np.ndarray) -> None:
     w, n, k = e.env.shape
     put = lambda name, v: out.__setitem__((slice(None), _INDEX[name]), v)  # noqa: E731
@@ -300,10 +401,13 @@ def compute_features(batch: WindowBatch) -> np.ndarray:
     out = np.zeros((batch.count, len(FEATURE_NAMES)))
     out[:, _INDEX["acc_iei_cv"]] = NO_CV
     out[:, _INDEX["emg_iei_cv"]] = NO_CV
+    out[:, _INDEX["mag_peak_cv"]] = NO_CV
+    out[:, _INDEX["mag_peak_iei_cv"]] = NO_CV
     if batch.count == 0:
         return out
     if batch.accel is not None:
         _accel_features(batch.accel, out)
+        _magnitude_features(batch.accel, out)
     if batch.emg is not None:
         _emg_features(batch.emg, out)
     return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)

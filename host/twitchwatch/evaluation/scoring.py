@@ -20,6 +20,12 @@ from twitchwatch.model import Alert
 
 SEIZURE_KIND = "rhythmic_jerking"
 LEVELS = ("any", "alarm")
+#: An alert up to one OSDB datapoint (5 s) before a labelled start counts: labels are whole seconds on
+#: 5 s datapoints whose timestamps jitter by +-1 s.
+SEIZURE_GRACE_BEFORE_S = 5.0
+#: An alert up to two datapoints (10 s) after the labelled end counts: a detector that needs > 10 s
+#: of rhythm (OSD does) can only alarm after a short seizure's labelled end.
+SEIZURE_GRACE_AFTER_S = 10.0
 
 
 def notification_times(alerts: tuple[Alert, ...] | list[Alert], level: str = "any") -> np.ndarray:

@@ -13,12 +13,14 @@ from .signals import ACCEL_HZ, EMG_HZ, chunks, device, recording
 ACC, EMG, FASC, JERKS = recording(seconds=40.0)
 
 
-def replay(chunk_list, info=None):
-    det = Detector(info or device(), BaselineClassifier())
+def replay(chunk_list, info=None, seen=None):
+    hook = None if seen is None else (lambda starts, feats, valid: seen.append(feats))
+    det = Detector(info or device(), BaselineClassifier(), feature_hook=hook)
     return DetectorOutput.concat([det.process(c) for c in chunk_list] + [det.finish()])
 
 
-WHOLE = replay(chunks(ACC, EMG, [], []))
+WHOLE_FEATURES: list = []
+WHOLE = replay(chunks(ACC, EMG, [], []), seen=WHOLE_FEATURES)
 
 
 def test_synthetic_recording_gives_events_windows_and_a_rhythmic_alert():
@@ -40,7 +42,10 @@ def test_any_chunking_gives_exactly_the_same_output(cuts_a, cuts_e, step):
     # random cut points plus a regular live-like chunk size
     cuts_e = cuts_e + list(range(step * 5, len(EMG), step * 5))
     cuts_a = cuts_a + list(range(step, len(ACC), step))
-    out = replay(chunks(ACC, EMG, cuts_a, cuts_e))
+    feats: list = []
+    out = replay(chunks(ACC, EMG, cuts_a, cuts_e), seen=feats)
+    # every feature the seizure model sees (window, OSD blocks, 10-60 s context), bit for bit
+    assert np.array_equal(np.concatenate(feats), np.concatenate(WHOLE_FEATURES))
     assert out.events == WHOLE.events
     assert out.windows == WHOLE.windows
     assert out.episodes == WHOLE.episodes
@@ -122,3 +127,42 @@ def test_a_declared_stream_that_never_delivers_is_reported_and_the_rest_analysed
     out = det.finish()
     assert len(out.windows) == 9
     assert [(f.kind, f.stream) for f in out.faults] == [("signal_lost", "accel")]
+
+
+def _wrist_signal(rate, seconds=90.0, seed=1):
+    """Rest, then 40 s of irregular 3-4 Hz jerks of varying size, then rest: 3 axes in g."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate)) / rate
+    acc = rng.normal(0, 0.003, (t.size, 3))
+    acc[:, 2] += 1.0
+    jerks = np.cumsum(rng.uniform(0.2, 0.45, 200)) + 30.0
+    for tj, a in zip(jerks[jerks < 70.0], rng.uniform(0.1, 0.8, 200)):
+        k = (t >= tj) & (t < tj + 0.12)
+        acc[k, :2] += a * np.sin(np.pi * (t[k] - tj) / 0.12)[:, None]
+    return acc
+
+
+SHIPPED_104 = None
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(1, 9000), max_size=10), st.integers(3, 700))
+def test_the_shipped_seizure_model_is_chunk_invariant_at_a_non_integer_rate(cuts, step):
+    global SHIPPED_104
+    rate = 104.28  # the smartwatch set's rate; once crashed Detector.take with an IndexError
+    acc = _wrist_signal(rate)
+    info = device(accel_hz=rate, emg_channels=0)
+
+    def replay_at(bounds):
+        det = make_detector(info, placement="wrist")
+        assert det.seizure is not None  # the trained model decides rhythmic jerking
+        edges = [0] + sorted(set(b for b in bounds if 0 < b < len(acc))) + [len(acc)]
+        outs = [det.process(Chunk("accel", a / rate, rate, acc[a:b])) for a, b in zip(edges[:-1], edges[1:])]
+        return DetectorOutput.concat(outs + [det.finish()])
+
+    if SHIPPED_104 is None:
+        SHIPPED_104 = replay_at([])
+        assert len(SHIPPED_104.windows) >= 170  # a window every 0.5 s
+    out = replay_at(cuts + list(range(step, len(acc), step)))
+    assert out.windows == SHIPPED_104.windows
+    assert out.alerts == SHIPPED_104.alerts and out.episodes == SHIPPED_104.episodes

@@ -1,10 +1,11 @@
-"""The real-data evaluation: scoring rules, the command, the published table, and the regression
-guard against the last published figures (docs/real-data-regression.json)."""
+"""The real-data evaluation: scoring rules, the cross-fitted command (no group ever trains the model
+that scores it), and the published table."""
 
 from __future__ import annotations
 
-import argparse
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -37,72 +38,70 @@ def test_a_seizure_counts_as_detected_inside_the_grace_period_with_latency_from_
     assert early.detected and early.latency_s == pytest.approx(12.0)
 
 
-def test_regressions_name_figures_that_got_worse_beyond_the_margin():
-    published = {"a/sensitivity": [0.90, "higher"], "b/false_alerts_per_h": [2.0, "lower"], "c/x": [None, "higher"]}
-    ok = {"a/sensitivity": (0.86, "higher"), "b/false_alerts_per_h": (2.6, "lower")}
-    assert real.regressions(published, ok) == []
-    bad = {"a/sensitivity": (0.84, "higher"), "b/false_alerts_per_h": (2.8, "lower")}
-    assert [line.split(":")[0] for line in real.regressions(published, bad)] == ["a/sensitivity", "b/false_alerts_per_h"]
-    assert "not available" in real.regressions(published, {})[0]
+
+def test_the_quick_evaluation_scores_every_group_with_a_model_that_never_saw_it(real_data, monkeypatch, capsys):
+    from twitchwatch.evaluation import crossfit
+
+    seen = []
+    original = crossfit.train_seizure_model
+
+    def spy(windows, placement, seed):
+        seen.append({windows.units[i].group for i in set(windows.unit.tolist())})
+        return original(windows, placement, seed)
+
+    monkeypatch.setattr(crossfit, "train_seizure_model", spy)
+    result = real.evaluate(real_data, quick=True)
+    assert result["out_of_fold"] is True and result["quick"] is True
+    folds = list(result["folds"])
+    assert len(seen) == len(folds) >= 4
+    for left_out, trained_on in zip(folds, seen):
+        assert left_out not in trained_on  # neither the model nor its settings saw the scored group
+        assert any(g.startswith("sim_") for g in trained_on)
+    names = [r["set"] for r in result["summary"]]
+    assert names[:3] == ["osdb_seizure_samples", "osdb_seizure_samples:other", "osdb_seizure_samples:tonic_clonic"]
+    for row in result["summary"]:
+        assert set(row) >= {"set", "placement", "hours", "seizures", "twitchwatch", "osd"}
+        for det in ("twitchwatch", "osd"):
+            assert set(row[det]) == {"detected", "false_alerts", "median_latency_s"}
+            if row["seizures"]:
+                assert 0 <= row[det]["detected"] <= row["seizures"]
+    tc = next(r for r in result["summary"] if r["set"].endswith(":tonic_clonic"))
+    other = next(r for r in result["summary"] if r["set"].endswith(":other"))
+    whole = result["summary"][0]
+    for det in ("twitchwatch", "osd"):  # subtype rows add up to the set's row
+        assert tc[det]["detected"] + other[det]["detected"] == whole[det]["detected"]
+    assert {g["goal"] for g in result["goals"]} >= {"OSDB tonic-clonic: detected >= OSD",
+                                                    "foot_gait_ipol: no false alert"}
+    assert all(isinstance(g["met"], bool) for g in result["goals"])
+    table = real.format_table(result)
+    assert "QUICK SUBSET" in table and "goals:" in table and result["date"] in table
 
 
-def test_the_command_prints_both_detectors_side_by_side_as_json_and_as_a_table(real_data, tmp_path, capsys):
-    # a stated small folder: the two smallest datasets, linked from the real data
-    for name in ("uea_basicmotions", "physionet_emgdb"):
-        (tmp_path / name).symlink_to(real_data / name)
-    args = argparse.Namespace(real=str(tmp_path), json=True, placement=None, sim=False, quick=False, seed=None)
-    assert real.run(args) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert set(out["datasets"]) == {"uea_basicmotions", "emgdb"}
-    assert out["date"] and out["command"].startswith("twitchwatch evaluate --real")
-    bm = out["datasets"]["uea_basicmotions"]
-    assert bm["osd"]["any"]["per_case"]["Running"]["cases"] == 10
-    assert "twitchwatch" in bm or out["errors"].get("twitchwatch")  # run, or the failure is reported
-    assert out["datasets"]["emgdb"]["osd"] == {"not_applicable": "no accelerometer in these records"}
-    table = real.format_table(out)  # what the command prints without --json, from the same result
-    assert "twitchwatch" in table and "OSD" in table and "cases alerted, running" in table
-    assert out["date"] in table and out["command"] in table
+def test_osd_figures_count_what_the_baseline_itself_alerts(real_data):
+    from twitchwatch.core.run import run
+    from twitchwatch.evaluation.crossfit import osd_scores
+    from twitchwatch.evaluation.datasets import load_units
+    from twitchwatch.evaluation.osd_baseline import OsdBaseline
+
+    units, _ = load_units(real_data, 16.0, only=("uea_epilepsy",))
+    units = units[:20]
+    scores = osd_scores(units)
+    for u, s in zip(units, scores):
+        out = run(OsdBaseline(u.osd_source.device_info), u.osd_source.items(5.0))
+        n = len({a.episode_start_s for a in out.alerts})
+        assert s.notifications == n
+        assert s.detected is (None if u.seizure is None else n > 0)
+
+
+def test_evaluate_real_is_a_command_with_a_clear_error_for_a_wrong_folder(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "twitchwatch", "evaluate", "--real", str(tmp_path / "nope")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "nope" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_the_published_table_is_generated_from_the_published_json(repo_root):
     result = json.loads((repo_root / "docs" / "real-data-evaluation.json").read_text())
     doc = (repo_root / "docs" / "real-data-evaluation.md").read_text()
+    assert result["out_of_fold"] is True and not result["quick"]
     assert real.markdown_table(result) in doc
-
-
-def test_real_figures_have_not_fallen_below_the_published_ones(real_data, repo_root):
-    """Runs the stated regression subset (real.REGRESSION_SUBSET) with the shipped detector."""
-    published = json.loads((repo_root / "docs" / "real-data-regression.json").read_text())
-    assert published["subset"]["max_files"] == real.REGRESSION_SUBSET["max_files"]
-    current = real.headline_figures(real.evaluate_regression_subset(real_data))
-    assert real.regressions(published["figures"], current) == []
-
-
-def test_an_alarm_stays_on_from_its_notification_to_the_end_of_its_episode():
-    from twitchwatch.model import Episode
-
-    alerts = [alert("warning", 10, 0), alert("alarm", 15, 0), alert("warning", 100, 90)]
-    episodes = [Episode("rhythmic_jerking", 0, 60, 3.0, 10, "alarm")]
-    active = scoring.active_alert_intervals(alerts, episodes, "any")
-    assert active == [(10, 60), (100, 100)]  # the second episode never closed: on at its notification only
-    assert scoring.active_alert_intervals(alerts, episodes, "alarm") == [(15, 60)]
-    assert scoring.overlaps(active, 40, 52) and not scoring.overlaps(active, 60.5, 99) and scoring.overlaps(active, 95, 101)
-
-
-def test_the_evaluation_builds_the_same_detector_as_the_live_product(real_data):
-    from twitchwatch.core.detector import make_detector
-    from twitchwatch.errors import ModelError
-    from twitchwatch.sources.files import open_file
-
-    make, _ = real.twitchwatch_factory("model")
-    for path in (real_data / "uea_epilepsy" / "Epilepsy_TRAIN.ts", real_data / "daphnet_fog" / "S03R02.txt"):
-        info = open_file(path).device_info
-        try:
-            live = make_detector(info)
-        except ModelError as exc:
-            pytest.fail(f"no shipped model to evaluate: {exc}")
-        ours = make(info)
-        assert type(ours) is type(live)
-        assert ours.c == live.c  # the per-placement DetectorConfig
-        assert type(ours.classifier) is type(live.classifier)
-        assert make(info).classifier is ours.classifier  # loaded once per placement

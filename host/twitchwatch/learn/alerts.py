@@ -1,0 +1,88 @@
+"""Alert notifications from window decisions, for many recordings and settings at once.
+
+Choosing alert settings means scoring hundreds of (threshold, run length) combinations over
+hundreds of thousands of windows; the detector's :class:`~twitchwatch.core.episodes.EpisodeTracker`
+walks windows one by one. :func:`notifications` gives the same first alerts (the "any" level) from
+whole arrays: an episode opens at the ``on``-th consecutive hit and stays open until ``off``
+consecutive misses, so within a cluster of hit runs separated by fewer than ``off`` misses only the
+first run reaching ``on`` notifies. A test checks it against the EpisodeTracker on random input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def notifications(hit: np.ndarray, unit: np.ndarray, on: int, off: int) -> np.ndarray:
+    """Window index of each first alert (warning) of a rhythmic-jerking episode.
+
+    Parameters
+    ----------
+    hit : (n,) bool, the window was labelled rhythmic jerking
+    unit : (n,) int, recording of each window; windows of one recording are contiguous and in time
+        order, and each recording starts with a fresh detector
+    on : consecutive hits that open an episode (``rj_on_windows``)
+    off : consecutive misses that close it (``rj_off_windows``)
+
+    Returns
+    -------
+    int64 array of window indices, ascending
+    """
+    hit = np.asarray(hit, bool)
+    unit = np.asarray(unit)
+    n = hit.size
+    if n == 0 or not hit.any():
+        return np.zeros(0, np.int64)
+    new_unit = np.ones(n, bool)
+    new_unit[1:] = unit[1:] != unit[:-1]
+    starts_run = hit & (new_unit | ~np.concatenate([[False], hit[:-1]]))
+    run_start = np.flatnonzero(starts_run)
+    # run end: next position where hit stops or the unit changes
+    stops = np.flatnonzero(~hit | new_unit)
+    pos = np.searchsorted(stops, run_start, side="right")
+    run_end = np.where(pos < stops.size, stops[np.minimum(pos, stops.size - 1)], n)
+    length = run_end - run_start
+    # a cluster continues while the gap to the previous run (same unit) is < off misses
+    gap = np.empty(run_start.size, np.int64)
+    gap[0] = np.iinfo(np.int64).max
+    gap[1:] = run_start[1:] - run_end[:-1]
+    same_unit = np.ones(run_start.size, bool)
+    same_unit[0] = False
+    same_unit[1:] = unit[run_start[1:]] == unit[run_start[:-1]]
+    cluster = np.cumsum(~(same_unit & (gap < off)))
+    long_enough = length >= on
+    if not long_enough.any():
+        return np.zeros(0, np.int64)
+    first = {}
+    for c, s in zip(cluster[long_enough].tolist(), (run_start[long_enough] + on - 1).tolist()):
+        first.setdefault(c, s)
+    return np.fromiter(first.values(), np.int64, len(first))
+
+
+def match_seizures(t: np.ndarray, t_unit: np.ndarray, sz_unit: np.ndarray, sz_lo: np.ndarray,
+                   sz_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which notifications fall in a seizure's scoring interval, and which seizures are found.
+
+    Parameters
+    ----------
+    t, t_unit : (m,) notification times (s) and their recordings
+    sz_unit, sz_lo, sz_hi : (k,) each seizure's recording and scoring interval [lo, hi] (s);
+        intervals of one recording do not overlap
+
+    Returns
+    -------
+    inside : (m,) bool, the notification falls in some seizure's interval
+    found : (k,) bool, the seizure has at least one notification in its interval
+    """
+    found = np.zeros(sz_unit.size, bool)
+    if t.size == 0 or sz_unit.size == 0:
+        return np.zeros(t.size, bool), found
+    span = float(max(np.max(np.abs(sz_hi)), np.max(np.abs(t)), 1.0)) * 4 + 10.0
+    order = np.lexsort((sz_lo, sz_unit))
+    key_lo = sz_unit[order] * span + sz_lo[order]
+    idx = np.searchsorted(key_lo, t_unit * span + t, side="right") - 1
+    ok = idx >= 0
+    j = order[np.clip(idx, 0, None)]
+    inside = ok & (sz_unit[j] == t_unit) & (t <= sz_hi[j]) & (t >= sz_lo[j])
+    found[np.unique(j[inside])] = True
+    return inside, found
