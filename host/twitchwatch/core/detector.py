@@ -192,12 +192,15 @@ class _Stream:
         self.osd_blocks = np.concatenate([self.osd_blocks, rows])
 
     def osd_at(self, ends_s: np.ndarray) -> np.ndarray:
-        """OSD's view at each window end: (w, len(OSD_FEATURES)) from the last block surely complete
-        by then (ending at least one input sample before: its samples arrived whatever the chunking)."""
+        """OSD's view at each window end: (w, len(OSD_FEATURES)) from the last block whose samples all
+        lie before the window's end (so it is complete when the window is, whatever the chunking):
+        its last 25 Hz sample, 1/25 s before the block's end, is at or before the last input sample
+        before the window's end."""
         out = np.zeros((ends_s.size, len(OSD_FEATURES)))
         if self.osd is None or not self.osd_blocks.shape[0]:
             return out
-        j = np.searchsorted(self.osd_blocks[:, 0], ends_s - 1.0 / self.rate_hz + 1e-9, side="right") - 1
+        last_in = (np.ceil((ends_s - self.t0_s) * self.rate_hz - 1e-9) - 1) / self.rate_hz + self.t0_s
+        j = np.searchsorted(self.osd_blocks[:, 0], last_in + 1.0 / self.osd.config.rate_hz + 1e-9, side="right") - 1
         ok = j >= 0
         out[ok] = self.osd_blocks[j[ok], 1:]
         return out
@@ -468,7 +471,7 @@ class Detector:
         seizure_feats = np.round(np.concatenate([feats, osd, context], axis=1), FEATURE_DECIMALS)
         if self.feature_hook is not None:
             self.feature_hook(starts, seizure_feats, valid)
-        label_idx, confidence = self._label(feats, seizure_feats, osd)
+        label_idx, confidence, instant = self._label(feats, seizure_feats, osd)
         acc = feats[:, column("acc_present")] > 0
         is_rj = label_idx == WINDOW_LABELS.index("rhythmic_jerking")
         # rhythmic jerking: the jerk rate (envelope rhythm); otherwise the movement's spectral peak (a
@@ -488,7 +491,7 @@ class Detector:
             (("dominant_hz", round(d, 3)), ("rhythmicity", round(r, 3)), ("probability", round(c, 3)))
             for d, r, c in zip(dominant.tolist(), rhythm.tolist(), confidence.tolist())
         ]
-        episodes, alerts = self.episodes.step(labels, starts, ends, dominant, spread, reasons)
+        episodes, alerts = self.episodes.step(labels, starts, ends, dominant, spread, reasons, instant)
         faults: list[Fault] = []
         for kind, fl in flags.items():
             for fk in ("invalid_samples", "signal_lost", "saturated"):
@@ -502,14 +505,16 @@ class Detector:
         alerts.sort(key=lambda a: (a.t_s, ALERT_ORDER.get(a.level, len(ALERT_ORDER)), a.kind))
         return windows, episodes, alerts, faults
 
-    def _label(self, feats: np.ndarray, seizure_feats: np.ndarray, osd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Label index and confidence of each window.
+    def _label(self, feats: np.ndarray, seizure_feats: np.ndarray, osd: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Label index, confidence and "opens an episode at once" of each window.
 
         With a seizure model, rhythmic jerking is its decision: probability >= its threshold, or
         OpenSeizureDetector warning (alarm count > 5 s) and probability >= the veto threshold (OSD's
-        warnings pass unless the model is confident they are not a seizure). Other windows take the
-        window classifier's most likely other label. Without one (the rule baseline), rhythmic jerking
-        is the window classifier's label when its probability reaches ``rj_min_probability``.
+        warnings pass unless the model is confident they are not a seizure; such a window opens an
+        episode at once, as OSD's own warning would). Other windows take the window classifier's most
+        likely other label. Without one (the rule baseline), rhythmic jerking is the window
+        classifier's label when its probability reaches ``rj_min_probability``.
         """
         proba = self.classifier.predict_proba(feats)
         rj = WINDOW_LABELS.index("rhythmic_jerking")
@@ -518,14 +523,15 @@ class Detector:
         if self.seizure is None:
             ranked[:, rj] = np.where(proba[:, rj] >= self.c.rj_min_probability, proba[:, rj], -1.0)
             label_idx = np.argmax(ranked, axis=1)
-            return label_idx, np.round(proba[rows, label_idx], OUTPUT_DECIMALS)
+            return label_idx, np.round(proba[rows, label_idx], OUTPUT_DECIMALS), np.zeros(rows.size, bool)
         s = self.seizure.settings
         p = self.seizure.probability(seizure_feats)
         osd_warning = osd[:, OSD_FEATURES.index("osd_count_s")] > OsdConfig().warn_time_s
-        hit = (p >= s.threshold) | (osd_warning & (p >= s.veto_threshold))
+        net = osd_warning & (p >= s.veto_threshold)
+        hit = (p >= s.threshold) | net
         ranked[:, rj] = -1.0
         label_idx = np.where(hit, rj, np.argmax(ranked, axis=1))
-        return label_idx, np.round(np.where(hit, p, proba[rows, label_idx]), OUTPUT_DECIMALS)
+        return label_idx, np.round(np.where(hit, p, proba[rows, label_idx]), OUTPUT_DECIMALS), net
 
     def _not_worn(self, feats: np.ndarray) -> np.ndarray:
         acc = feats[:, column("acc_present")] > 0

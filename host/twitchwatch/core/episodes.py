@@ -1,6 +1,8 @@
 """Episodes and alerts: hysteresis state machines over the sequence of windows.
 
-Rhythmic jerking: ``rj_on_windows`` consecutive windows open an episode and raise a ``warning``;
+Rhythmic jerking: ``rj_on_windows`` consecutive windows open an episode and raise a ``warning``
+(a window flagged ``instant`` opens it at once: OpenSeizureDetector's warning that the seizure model
+let through already stands for 10 s of evidence);
 it becomes an ``alarm`` when it has lasted ``alarm_after_s`` or a window shows spread (whole-limb
 movement); ``rj_off_windows`` consecutive other windows end it. Tremor and fasciculation clusters
 become episodes the same way (``cluster_*`` counts) but never raise alerts. Device faults are
@@ -48,8 +50,11 @@ class EpisodeTracker:
         self.off = {RHYTHMIC: config.rj_off_windows, **{k: config.cluster_off_windows for k in CLUSTER_KINDS}}
 
     def step(self, labels: list[str], starts: np.ndarray, ends: np.ndarray, dominant_hz: np.ndarray,
-             spread: np.ndarray, reasons: list[tuple]) -> tuple[list[Episode], list[Alert]]:
-        """Feed windows in time order (labels "" for a window that could not be labelled)."""
+             spread: np.ndarray, reasons: list[tuple], instant: np.ndarray | None = None
+             ) -> tuple[list[Episode], list[Alert]]:
+        """Feed windows in time order (labels "" for a window that could not be labelled); ``instant``
+        (bool per window) marks rhythmic-jerking windows that open an episode without waiting for
+        ``rj_on_windows``."""
         episodes: list[tuple[int, int, Episode]] = []
         alerts: list[Alert] = []
         for order, (kind, run) in enumerate(self.runs.items()):
@@ -58,13 +63,14 @@ class EpisodeTracker:
                 continue
             for i, hit in enumerate(hits):
                 closed: list[Episode] = []
+                now = hit and kind == RHYTHMIC and instant is not None and bool(instant[i])
                 self._advance(kind, run, hit, float(starts[i]), float(ends[i]), float(dominant_hz[i]),
-                              bool(spread[i]), reasons[i], closed, alerts)
+                              bool(spread[i]), reasons[i], closed, alerts, now)
                 episodes.extend((i, order, ep) for ep in closed)
         episodes.sort(key=lambda item: (item[0], item[1]))
         return [ep for _, _, ep in episodes], alerts
 
-    def _advance(self, kind, run, hit, start, end, dom, spread, reasons, episodes, alerts) -> None:
+    def _advance(self, kind, run, hit, start, end, dom, spread, reasons, episodes, alerts, now=False) -> None:
         if hit:
             if run.count == 0:
                 run.first_start, run.first_end = start, end
@@ -73,7 +79,7 @@ class EpisodeTracker:
             if run.open:
                 run.last_end_s, run.n_windows = end, run.n_windows + 1
                 run.dominant.append(dom)
-            elif run.count >= self.on[kind]:
+            elif run.count >= self.on[kind] or now:
                 run.open, run.start_s = True, (run.first_start + run.first_end) / 2.0
                 run.last_end_s, run.n_windows, run.dominant = end, run.count, [dom]
                 if kind == RHYTHMIC:

@@ -3,9 +3,9 @@
 Choosing alert settings means scoring hundreds of (threshold, run length) combinations over
 hundreds of thousands of windows; the detector's :class:`~twitchwatch.core.episodes.EpisodeTracker`
 walks windows one by one. :func:`notifications` gives the same first alerts (the "any" level) from
-whole arrays: an episode opens at the ``on``-th consecutive hit and stays open until ``off``
-consecutive misses, so within a cluster of hit runs separated by fewer than ``off`` misses only the
-first run reaching ``on`` notifies. A test checks it against the EpisodeTracker on random input.
+whole arrays: an episode opens at the ``on``-th consecutive hit (or at an ``instant`` hit) and stays
+open until ``off`` consecutive misses, so within a cluster of hit runs separated by fewer than
+``off`` misses only the first run that opens notifies. A test checks it against the EpisodeTracker on random input.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def notifications(hit: np.ndarray, unit: np.ndarray, on: int, off: int) -> np.ndarray:
+def notifications(hit: np.ndarray, unit: np.ndarray, on: int, off: int, instant: np.ndarray | None = None) -> np.ndarray:
     """Window index of each first alert (warning) of a rhythmic-jerking episode.
 
     Parameters
@@ -23,6 +23,7 @@ def notifications(hit: np.ndarray, unit: np.ndarray, on: int, off: int) -> np.nd
         order, and each recording starts with a fresh detector
     on : consecutive hits that open an episode (``rj_on_windows``)
     off : consecutive misses that close it (``rj_off_windows``)
+    instant : (n,) bool or None, hits that open an episode at once
 
     Returns
     -------
@@ -50,11 +51,18 @@ def notifications(hit: np.ndarray, unit: np.ndarray, on: int, off: int) -> np.nd
     same_unit[0] = False
     same_unit[1:] = unit[run_start[1:]] == unit[run_start[:-1]]
     cluster = np.cumsum(~(same_unit & (gap < off)))
-    long_enough = length >= on
-    if not long_enough.any():
+    opens = np.where(length >= on, run_start + on - 1, n)  # window at which each run opens (n: never)
+    if instant is not None:
+        now = np.flatnonzero(np.asarray(instant, bool) & hit)
+        if now.size:
+            k = np.searchsorted(now, run_start)
+            first_now = np.where(k < now.size, now[np.minimum(k, now.size - 1)], n)
+            opens = np.minimum(opens, np.where(first_now < run_end, first_now, n))
+    ok = opens < n
+    if not ok.any():
         return np.zeros(0, np.int64)
     first = {}
-    for c, s in zip(cluster[long_enough].tolist(), (run_start[long_enough] + on - 1).tolist()):
+    for c, s in zip(cluster[ok].tolist(), opens[ok].tolist()):
         first.setdefault(c, s)
     return np.fromiter(first.values(), np.int64, len(first))
 
