@@ -119,3 +119,23 @@ def test_replay_starts_without_importing_scipy_signal_sklearn_or_skops_when_warm
     for want in ("['scipy.signal', 'sklearn', 'skops']", "[]"):  # cold, then warm
         out = subprocess.run([sys.executable, "-c", code, rec], env=env, capture_output=True, text=True, check=True)
         assert out.stdout.strip().splitlines()[-1] == want
+
+
+@pytest.mark.parametrize("channels", [None, 1, 2, 3])
+def test_window_slices_equal_the_sliding_window_view_in_values_and_layout(channels):
+    from twitchwatch.core.config import DetectorConfig
+    from twitchwatch.core.detector import TAKE_SLICES_MAX, _Stream
+    from twitchwatch.model import StreamInfo
+
+    rng = np.random.default_rng(channels or 0)
+    st = _Stream(StreamInfo("emg", 1000.0, 2, 2500.0, 1.0, ("a", "b")), 1000.0, 2, 0.0, DetectorConfig())
+    shape = (3000,) if channels is None else (3000, channels)
+    st.buffer = {"x": rng.normal(size=shape)}
+    st.buffer_base = 0
+    for starts in ([0.0], [0.5, 1.0, 1.5], list(np.arange(TAKE_SLICES_MAX + 3) * 0.5), []):
+        starts = np.array(starts, dtype=float)
+        got = st.take(starts)["x"]
+        idx = st.feature_start(starts)
+        view = np.lib.stride_tricks.sliding_window_view(st.buffer["x"], st.window_n, axis=0)[idx]
+        want = np.moveaxis(view, -1, 1) if view.ndim == 3 else view
+        assert got.shape == want.shape and got.strides == want.strides and np.array_equal(got, want)
