@@ -13,6 +13,7 @@ import importlib
 PARTS: dict[str, str] = {
     "protocol": "twitchwatch.bench.protocol",
     "core": "twitchwatch.bench.core",
+    "speed": "twitchwatch.bench.speed",
     "replay": "twitchwatch.bench.replay",
     "dashboard": "twitchwatch.bench.dashboard",
     "integrations": "twitchwatch.bench.integrations",

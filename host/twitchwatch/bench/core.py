@@ -1,13 +1,11 @@
-"""Bench part "core": speed and memory of the detection core, in one run on the same data.
+"""Bench part "core": speed of the detection core against baselines, in one run on the same data.
 
 Figures (keys):
 - ``offline_x_realtime``: replay of 1 kHz 2-channel EMG + 208 Hz 3-axis accel in 60 s blocks,
   seconds of signal per second of wall time (detector only; data generated beforehand);
 - ``live_chunk_p50_us`` / ``live_chunk_p99_us``: cost of one 20 ms step of live input (the accel
-  and EMG chunks of that 20 ms, window steps included), microseconds;
-- ``replay_24h_peak_mb``: peak resident memory of a subprocess replaying 24 h in blocks (``--quick``:
-  2 h), and ``replay_short_peak_mb`` for a tenth of that length: equal figures mean memory does not
-  grow with length;
+  and EMG chunks of that 20 ms, window steps included), wall microseconds (the CPU-time figures of
+  issue 10, start-up and per-process memory are in the "speed" part);
 - ``naive_x_realtime``: a per-sample Python loop (biquad band-pass, rectify, envelope, threshold) over
   the same EMG; ``neurokit2_x_realtime``: ``neurokit2.emg_process`` on the same EMG, each channel
   (null when NeuroKit2 is not installed).
@@ -18,9 +16,6 @@ tapping and a rhythmic-jerking episode; longer replays repeat it with advancing 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -129,40 +124,15 @@ def neurokit(emg: np.ndarray, fs: float, seconds: float) -> float | None:
     return seconds / (time.perf_counter() - t)
 
 
-_CHILD = """
-import json, resource, sys
-from twitchwatch.bench.core import bench_data, blocks, make
-info, accel, emg = bench_data()
-det, _ = make(info)
-fa, fe = info.stream("accel").rate_hz, info.stream("emg").rate_hz
-repeats = int(sys.argv[1])
-for c in blocks(accel, emg, fa, fe, 60.0, repeats):
-    det.process(c)
-det.finish()
-print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0))
-"""
-
-
-def replay_peak_mb(hours: float) -> float:
-    """Peak RSS (MB) of a fresh process that replays ``hours`` of the bench data in 60 s blocks."""
-    repeats = max(1, int(round(hours * 6)))  # the bench data is 10 minutes long
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(repeats)], capture_output=True, text=True, check=True)
-    return float(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
 def run(quick: bool = False) -> dict:
     info, accel, emg = bench_data()
     fe = info.stream("emg").rate_hz
     offline_x, name = offline(info, accel, emg)
     p50, p99 = live(info, accel, emg, 30.0 if quick else 180.0)
-    hours = 2.0 if quick else 24.0
     return {
         "offline_x_realtime": offline_x,
         "live_chunk_p50_us": p50,
         "live_chunk_p99_us": p99,
-        "replay_24h_peak_mb": replay_peak_mb(hours),
-        "replay_short_peak_mb": replay_peak_mb(hours / 10.0),
-        "replay_hours": hours,
         "naive_x_realtime": naive_loop(emg, fe, 5.0 if quick else 20.0),
         "neurokit2_x_realtime": neurokit(emg, fe, 10.0 if quick else 60.0),
         "core_classifier": name,

@@ -10,7 +10,8 @@ with continuous device timestamps, then measures, in one run:
 - ``replay_file_x_realtime``: ``twitchwatch replay FILE --json`` end to end (reader + detector +
   JSON output) in a fresh subprocess, signal seconds per wall second;
   ``replay_file_x_realtime_cpu`` the same per CPU second of the subprocess (reader + detector);
-- ``replay_file_peak_mb``: that subprocess's peak resident memory (ru_maxrss), MB - bounded
+- ``replay_file_peak_mb``: that subprocess's peak resident memory (VmHWM, read by the child itself:
+  ru_maxrss reports the parent's high-water mark inherited across fork/exec), MB - bounded
   whatever the file length (compare ``--quick`` with the full run);
 - ``replay_file_hours``, ``replay_file_mb``, ``replay_file_classifier``: what was measured.
 """
@@ -65,7 +66,8 @@ t, c = time.perf_counter(), time.process_time()
 with open("/dev/null", "w") as sink, contextlib.redirect_stdout(sink):
     s = replay(args, progress_stream=io.StringIO())
 wall, cpu = time.perf_counter() - t, time.process_time() - c
-print(json.dumps({"wall_s": wall, "cpu_s": cpu, "duration_s": s["duration_s"], "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+from twitchwatch.bench.speed import _vmhwm_mb
+print(json.dumps({"wall_s": wall, "cpu_s": cpu, "duration_s": s["duration_s"], "peak_kb": _vmhwm_mb() * 1024.0}))
 """
 
 

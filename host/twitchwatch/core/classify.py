@@ -16,6 +16,8 @@ A test checks that both give the same probabilities.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,6 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
+from twitchwatch import cache
 from twitchwatch.core import features as F
 from twitchwatch.core.context import SEIZURE_FEATURE_NAMES
 from twitchwatch.errors import ModelError
@@ -59,12 +62,19 @@ class SeizureModel:
     """Binary gradient-boosting model: probability that a window is seizure-like rhythmic jerking,
     from :data:`~twitchwatch.core.context.SEIZURE_FEATURE_NAMES` (window, OSD and context features)."""
 
-    def __init__(self, estimator, settings: SeizureSettings):
-        if len(estimator.classes_) != 2:
+    def __init__(self, estimator, settings: SeizureSettings, forest: CompiledForest | None = None, loader=None):
+        if estimator is not None and len(estimator.classes_) != 2:
             raise ModelError(f"a seizure model must be binary, found classes {list(estimator.classes_)}")
-        self.estimator = estimator
+        self._estimator, self._loader = estimator, loader
         self.settings = settings
-        self.forest = CompiledForest(estimator)
+        self.forest = forest if forest is not None else CompiledForest(estimator)
+
+    @property
+    def estimator(self):
+        """The sklearn estimator (read from the model file on first use when loaded from the cache)."""
+        if self._estimator is None and self._loader is not None:
+            self._estimator = self._loader()
+        return self._estimator
 
     def probability(self, features: np.ndarray) -> np.ndarray:
         """(w, len(SEIZURE_FEATURE_NAMES)) -> (w,) probability of the positive class."""
@@ -152,9 +162,32 @@ class CompiledForest:
         self.depth = int(flat["depth"].max()) if flat.size else 0
         self.baseline = np.asarray(estimator._baseline_prediction, dtype=float).reshape(-1)
         self.n_iter = len(predictors)
+        self._prepare()
+
+    #: The arrays that define a compiled forest (what the start-up cache stores, see load_model).
+    ARRAYS = ("feature", "threshold", "missing_left", "left", "right", "leaf", "value", "roots", "baseline")
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The forest as plain arrays (no pickle needed): :meth:`from_arrays` rebuilds it exactly."""
+        out = {name: getattr(self, name) for name in self.ARRAYS}
+        out["shape"] = np.array([self.depth, self.n_iter, self.n_classes], dtype=np.int64)
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "CompiledForest":
+        """The forest :meth:`to_arrays` described (same arrays, same dtypes, same results)."""
+        self = cls.__new__(cls)
+        for name, dtype in zip(cls.ARRAYS, (np.int64, float, bool, np.int64, np.int64, bool, float, np.int64, float)):
+            setattr(self, name, np.asarray(arrays[name], dtype=dtype))
+        self.depth, self.n_iter, self.n_classes = (int(v) for v in arrays["shape"])
+        self._prepare()
+        return self
+
+    def _prepare(self) -> None:
+        flat_size = self.feature.size
         # Fast path for rows without NaN: a leaf sends every value "left" (threshold +inf) to itself,
         # so no leaf test is needed; the children of node i are child[2 i] (left) and child[2 i + 1].
-        node = np.arange(flat.size, dtype=np.int32)  # int32 indices: half the memory traffic
+        node = np.arange(flat_size, dtype=np.int32)  # int32 indices: half the memory traffic
         self._feature = np.where(self.leaf, 0, self.feature).astype(np.int32)
         self._threshold = np.where(self.leaf, np.inf, self.threshold)
         self._child = np.column_stack([np.where(self.leaf, node, self.left),
@@ -203,15 +236,23 @@ class CompiledForest:
 class ModelClassifier:
     """A trained model loaded from a skops file (see :func:`load_classifier`)."""
 
-    def __init__(self, estimator, path: Path, meta: dict, seizure: SeizureModel | None = None):
+    def __init__(self, estimator, path: Path, meta: dict, seizure: SeizureModel | None = None,
+                 forest: CompiledForest | None = None, classes: list[int] | None = None):
         self.name = f"model:{path.name}"
         self.path = path
         self.meta = meta
         self.seizure = seizure
-        self.estimator = estimator
-        self.forest = CompiledForest(estimator)
-        classes = [int(c) for c in estimator.classes_]
+        self._estimator = estimator
+        self.forest = forest if forest is not None else CompiledForest(estimator)
+        classes = classes if classes is not None else [int(c) for c in estimator.classes_]
         self._columns = np.array(classes)
+
+    @property
+    def estimator(self):
+        """The sklearn estimator (read from the model file on first use when loaded from the cache)."""
+        if self._estimator is None:
+            self._estimator = _load_checked(self.path)[0]
+        return self._estimator
 
     @classmethod
     def in_memory(cls, estimator, seizure: SeizureModel | None, name: str) -> "ModelClassifier":
@@ -252,15 +293,80 @@ def save_model(estimator, path: Path, placement: str, extra: dict | None = None,
     sio.dump(payload, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
 
 
-def load_model(path: Path) -> ModelClassifier:
-    """Load and check a model file; ModelError names the file and the problem."""
+def _cache_key(data: bytes) -> str:
+    """What a cached model depends on: the file's exact bytes and what this code accepts from it."""
+    parts = [hashlib.sha256(data).hexdigest(), f"format {MODEL_FORMAT}", ",".join(TRUSTED_TYPES),
+             ",".join(F.FEATURE_NAMES), ",".join(SEIZURE_FEATURE_NAMES), ",".join(WINDOW_LABELS)]
+    return "|".join(parts)
+
+
+def _from_cache(path: Path, arrays: dict[str, np.ndarray]) -> ModelClassifier | None:
+    """The classifier a cache entry describes, or None when the entry is not usable."""
+    try:
+        meta = json.loads(str(arrays["meta"]))
+        forest = CompiledForest.from_arrays({k[7:]: v for k, v in arrays.items() if k.startswith("window.")})
+        seizure = None
+        if "seizure.shape" in arrays:
+            sforest = CompiledForest.from_arrays({k[8:]: v for k, v in arrays.items() if k.startswith("seizure.")})
+            seizure = SeizureModel(None, SeizureSettings(**meta["seizure_settings"]), sforest,
+                                   loader=lambda: _load_checked(path)[1].estimator)
+        return ModelClassifier(None, path, meta, seizure, forest, [int(c) for c in arrays["classes"]])
+    except Exception:  # an entry of another layout: load the file instead  # noqa: BLE001
+        return None
+
+
+def _to_cache(clf: ModelClassifier) -> dict[str, np.ndarray] | None:
+    try:
+        arrays = {"meta": np.array(json.dumps(clf.meta)), "classes": clf._columns.astype(np.int64)}
+    except (TypeError, ValueError):  # meta that JSON cannot hold: not cached
+        return None
+    arrays.update({f"window.{k}": v for k, v in clf.forest.to_arrays().items()})
+    if clf.seizure is not None:
+        arrays.update({f"seizure.{k}": v for k, v in clf.seizure.forest.to_arrays().items()})
+    return arrays
+
+
+def load_model(path: Path, use_cache: bool = True) -> ModelClassifier:
+    """Load and check a model file; ModelError names the file and the problem.
+
+    Loading a skops file costs ~1.1 s of CPU plus ~1.4 s of importing skops and scikit-learn. A
+    file that passed every check once has its compiled forests, classes and metadata stored in the
+    disk cache (:mod:`twitchwatch.cache`) under the SHA-256 of its bytes (and of what this code
+    accepts); the next load of the same bytes reads those arrays back (a few ms) and gives the same
+    probabilities bit for bit (tested). The sklearn estimators are then read from the file only if
+    something asks for ``.estimator``.
+    """
+    path = Path(path)
+    data = key = None
+    if use_cache and path.is_file():
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = None
+        if data is not None:
+            key = _cache_key(data)
+            hit = cache.load("model", key)
+            clf = _from_cache(path, hit) if hit is not None else None
+            if clf is not None:
+                return clf
+    estimator, seizure, meta = _load_checked(path, data)
+    clf = ModelClassifier(estimator, path, meta, seizure)
+    if key is not None:
+        arrays = _to_cache(clf)
+        if arrays is not None:
+            cache.save("model", key, arrays)
+    return clf
+
+
+def _load_checked(path: Path, data: bytes | None = None):
+    """(window estimator, SeizureModel or None, meta) of a model file, every check applied."""
     import skops.io as sio
 
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: model file not found (run `twitchwatch train`, or use --classifier baseline)")
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as exc:  # skops raises several kinds on a damaged zip
         raise ModelError(f"{path}: not a readable skops model file ({type(exc).__name__}: {exc})") from None
@@ -289,7 +395,7 @@ def load_model(path: Path) -> ModelClassifier:
         except (TypeError, KeyError, AttributeError) as exc:
             raise ModelError(f"{path}: malformed seizure model ({exc})") from None
     meta = {k: v for k, v in payload.items() if k not in ("estimator", "seizure_estimator")}
-    return ModelClassifier(estimator, path, meta, seizure)
+    return estimator, seizure, meta
 
 
 def load_classifier(placement: str, kind: str = "model", path: Path | str | None = None) -> WindowClassifier:

@@ -11,13 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
-try:  # the compiled kernel behind sosfilt: same arithmetic, without ~40 us of argument checking a call
-    from scipy.signal._sosfilt import _sosfilt as _sosfilt_kernel
-except ImportError:  # pragma: no cover - other scipy layouts fall back to the public function
-    _sosfilt_kernel = None
-
+from twitchwatch.core import design
 from twitchwatch.core.config import DetectorConfig
 from twitchwatch.errors import ConfigError
 
@@ -47,19 +42,19 @@ def clip_band(band_hz: tuple[float, float], rate_hz: float, nyquist_fraction: fl
 def design_bandpass(band_hz, rate_hz: float, order: int, nyquist_fraction: float, what: str) -> np.ndarray:
     """Butterworth band-pass as SOS, shape (order, 6)."""
     low, high = clip_band(band_hz, rate_hz, nyquist_fraction, what)
-    return signal.butter(order, [low, high], btype="bandpass", fs=rate_hz, output="sos")
+    return design.butter_sos(order, [low, high], "bandpass", rate_hz)
 
 
 def design_lowpass(cutoff_hz: float, rate_hz: float, order: int, nyquist_fraction: float) -> np.ndarray:
     """Butterworth low-pass as SOS; the cut-off is clipped below Nyquist."""
     cutoff = min(float(cutoff_hz), nyquist_fraction * rate_hz / 2.0)
-    return signal.butter(order, cutoff, btype="lowpass", fs=rate_hz, output="sos")
+    return design.butter_sos(order, cutoff, "lowpass", rate_hz)
 
 
 def design_notches(mains_hz, rate_hz: float, q: float, nyquist_fraction: float) -> np.ndarray:
     """IIR notches at each mains frequency below the usable Nyquist; shape (k, 6), k may be 0."""
     rows = [
-        signal.tf2sos(*signal.iirnotch(f, q, fs=rate_hz))
+        design.notch_sos(f, q, rate_hz)
         for f in mains_hz
         if f < nyquist_fraction * rate_hz / 2.0
     ]
@@ -83,14 +78,15 @@ class StreamingSOS:
         if self.sos.shape[0] == 0 or x.shape[0] == 0:
             return np.array(x, dtype=float, copy=True)
         if self.zi is None:
-            zi = signal.sosfilt_zi(self.sos)[:, :, None] * x[0][None, None, :]  # (sections, 2, channels)
+            zi = design.sosfilt_zi(self.sos)[:, :, None] * x[0][None, None, :]  # (sections, 2, channels)
             self.zi = np.ascontiguousarray(np.transpose(zi, (2, 0, 1)))  # (channels, sections, 2)
-        if _sosfilt_kernel is None:
-            y, zi = signal.sosfilt(self.sos, x, axis=0, zi=np.transpose(self.zi, (1, 2, 0)))
+        kernel = design.sosfilt_kernel()  # the compiled kernel behind sosfilt: same arithmetic, without
+        if kernel is None:  # ~40 us of argument checking a call
+            y, zi = design.sosfilt(self.sos, x, np.transpose(self.zi, (1, 2, 0)))
             self.zi = np.ascontiguousarray(np.transpose(zi, (2, 0, 1)))
             return y
         y = np.array(x.T, dtype=np.float64, order="C")  # (channels, n), filtered in place
-        _sosfilt_kernel(self.sos, y, self.zi)
+        kernel(self.sos, y, self.zi)
         return y.T
 
 

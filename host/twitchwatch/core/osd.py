@@ -27,7 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
+
+from twitchwatch.core import design
 
 MG_PER_G = 1000.0
 
@@ -103,7 +104,7 @@ class _Resampler:
         self.rate_out = config.rate_hz
         self.sos = None
         if rate_in > self.rate_out:
-            self.sos = signal.butter(config.antialias_order, config.antialias_hz, fs=rate_in, output="sos")
+            self.sos = design.butter_sos(config.antialias_order, config.antialias_hz, "lowpass", rate_in)
             self.zi = np.zeros((self.sos.shape[0], 2, channels))
         self.n_in = 0          # input samples consumed so far
         self.n_out = 0         # output samples produced so far
@@ -117,7 +118,7 @@ class _Resampler:
         if x.shape[0] == 0:
             return np.empty((0, x.shape[1]))
         if self.sos is not None:
-            x, self.zi = signal.sosfilt(self.sos, x, axis=0, zi=self.zi)
+            x, self.zi = design.sosfilt(self.sos, x, self.zi)
         if self.last is None:
             idx0, xs = self.n_in, x
         else:

@@ -14,7 +14,6 @@ from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
-from scipy import signal
 
 from twitchwatch.errors import ConfigError
 
@@ -49,6 +48,8 @@ def upsample_accel(source: FileSource, min_rate_hz: float) -> FileSource:
         if seg.stream != "accel":
             segments.append(seg)
             continue
+        from scipy import signal  # here, not at import: scipy.signal costs ~0.7 s of start-up
+
         y = signal.resample_poly(seg.samples, frac.numerator, frac.denominator, axis=0, window=("kaiser", KAISER_BETA))
         segments.append(Segment("accel", seg.t0_s, new_rate, np.ascontiguousarray(y)))
     streams = tuple(replace(s, rate_hz=new_rate) if s.kind == "accel" else s for s in source.device_info.streams)
