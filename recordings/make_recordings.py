@@ -15,7 +15,7 @@ from twitchwatch.model import DeviceInfo
 from twitchwatch.protocol import encode
 from twitchwatch.recording import SessionWriter
 from twitchwatch.sources.device_stream import DeviceStream
-from twitchwatch.sources.virtual import VirtualDevice
+from twitchwatch.virtual import VirtualDevice
 
 HERE = Path(__file__).resolve().parent
 #: name -> (scenario text, seed, what it is)

@@ -23,13 +23,16 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Callable, TextIO, TypeVar
 
+from twitchwatch.core.run import Analyser, feed
 from twitchwatch.errors import FileFormatError, TwitchwatchError
 from twitchwatch.hub import Hub
-from twitchwatch.model import Alert, Chunk, DetectorOutput, DeviceInfo, Fault, Mark, Status, is_fault_onset
+from twitchwatch.model import (Alert, Chunk, ConnectionChange, DetectorFailure, DetectorOutput, DeviceInfo, Fault,
+                               Mark, Status, is_fault_onset)
 from twitchwatch.recording import SessionWriter, format_clock
-from twitchwatch.sources.base import connection_event, is_connection_event
+from twitchwatch.sources.base import Source
+from twitchwatch.store import Store
 
 #: Items waiting between the source and the detector. A block is ~20-125 ms of one stream, so
 #: 4096 items is minutes of data: enough to ride out a slow disk or a GC pause, still bounded.
@@ -107,16 +110,134 @@ def alert_json(alert: Alert, device: str = "", session_id: int | None = None) ->
     }
 
 
+T = TypeVar("T")
+
+
+class DetectorSlot:
+    """The pipeline's detector: built off the event loop, fed through :func:`core.run.feed`.
+
+    Loading a model takes seconds and the loop must keep reading the device meanwhile (a blocked
+    loop lets the device's buffer overflow), so the factory runs in a worker thread. Items that
+    arrive meanwhile are held (bounded) and fed in order once it is ready. A detector that raises
+    is a :class:`~twitchwatch.model.DetectorFailure`: published once, and detection stops while
+    recording goes on.
+    """
+
+    def __init__(self, factory: Callable[[DeviceInfo], Analyser], on_output: Callable[[DetectorOutput], None],
+                 on_failure: Callable[[str], None], summary: "LiveSummary"):
+        self.factory = factory
+        self.on_output = on_output
+        self.on_failure = on_failure
+        self.summary = summary
+        self.detector: Analyser | None = None
+        self.building: asyncio.Future | None = None
+        self.build_error: Callable[[TwitchwatchError], bool] = lambda exc: False
+        self._held: list[Chunk | Fault] = []  # input waiting for the detector, oldest first
+
+    def build(self, info: DeviceInfo) -> None:
+        self.building = asyncio.get_running_loop().run_in_executor(None, self.factory, info)
+        self.building.add_done_callback(self._adopt)
+
+    def _adopt(self, fut: asyncio.Future) -> None:
+        self.building = None
+        if fut.cancelled():
+            return
+        exc = fut.exception()
+        if exc is not None:  # e.g. a missing or untrusted model: end the run with its message
+            if not isinstance(exc, TwitchwatchError):
+                exc = TwitchwatchError(f"cannot build the detector: {type(exc).__name__}: {exc}")
+            if not self.build_error(exc):
+                self._held.clear()
+                self.summary.detector_error = str(exc)
+            return
+        self.detector = fut.result()
+        held, self._held = self._held, []
+        for item in held:
+            self.feed(item)
+
+    def feed(self, item: Chunk | Fault) -> None:
+        if self.building is not None:
+            if len(self._held) < DETECTOR_HOLD_ITEMS:
+                self._held.append(item)
+            elif isinstance(item, Chunk):
+                self.summary.undetected_chunks += 1
+            return
+        self._guard(lambda detector: feed(detector, item))
+
+    def finish(self) -> None:
+        """The end (or a change of rates): what the detector still holds becomes final."""
+        if self.building is not None:  # stopped before the detector was ready
+            self.building.cancel()
+            self.building = None
+            self.summary.undetected_chunks += sum(1 for item in self._held if isinstance(item, Chunk))
+            self._held.clear()
+        self._guard(lambda detector: detector.finish())
+        self.detector = None
+
+    def _guard(self, call: Callable[[Analyser], DetectorOutput]) -> None:
+        if self.detector is None or self.summary.detector_error is not None:
+            return
+        try:
+            out = call(self.detector)
+        except Exception as exc:  # a detector bug must not stop the recording
+            self.summary.detector_error = f"{type(exc).__name__}: {exc}"
+            self.on_failure(self.summary.detector_error)
+            return
+        self.on_output(out)
+
+
+class AlertHooks:
+    """``--on-alert CMD``: each alert as one JSON line on the stdin of a shell command, run in
+    the background in alert order, at most :data:`MAX_HOOKS_RUNNING` at once."""
+
+    def __init__(self, command: str, summary: "LiveSummary", info: Callable[[str], None]):
+        self.command = command
+        self.summary = summary
+        self._info = info
+        self._tasks: set[asyncio.Task] = set()
+        self._slots = asyncio.Semaphore(MAX_HOOKS_RUNNING)
+        self._last: asyncio.Task | None = None
+
+    def spawn(self, alert: Alert) -> None:
+        payload = (json.dumps(alert_json(alert, self.summary.device, self.summary.session_id)) + "\n").encode()
+        task = asyncio.get_running_loop().create_task(self._run(payload, self._last))
+        self._last = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, payload: bytes, previous: asyncio.Task | None = None) -> None:
+        if previous is not None and not previous.done():
+            # hooks start in alert order: wait for the previous one (bounded: a hung command
+            # cannot hold the later alerts back for long)
+            await asyncio.wait({previous}, timeout=HOOK_GRACE_S)
+        async with self._slots:
+            try:
+                proc = await asyncio.create_subprocess_shell(
+                    self.command, stdin=asyncio.subprocess.PIPE, stdout=None, stderr=None)
+                await proc.communicate(payload)
+                self.summary.hooks_run += 1
+                if proc.returncode:
+                    self.summary.hooks_failed += 1
+                    self._info(f"--on-alert command exited with status {proc.returncode}")
+            except OSError as exc:
+                self.summary.hooks_failed += 1
+                self._info(f"--on-alert command could not run: {exc}")
+
+    async def wait(self) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=HOOK_GRACE_S)
+
+
 class LivePipeline:
     """Wire a source to the recorder, the detector, the store and the hub.
 
     Parameters
     ----------
-    source : an async iterator of source items (DeviceInfo first) with ``aclose()``
+    source : a :class:`~twitchwatch.sources.base.Source` (DeviceInfo first)
     detector_factory : DeviceInfo -> Detector (``core.detector.make_detector`` with options bound)
     recording_path : the session file to write (None: no recording)
     force : overwrite an existing recording
-    store : a ``twitchwatch.store.Store`` (None: no store)
+    store : the :class:`~twitchwatch.store.Store` (None: no store)
     hub : a Hub to publish to (None: a private one)
     on_alert : shell command run with each alert as JSON on stdin
     out : where alert lines go (stdout); info lines go to ``err`` (stderr)
@@ -125,18 +246,16 @@ class LivePipeline:
     source_name : how to name the source in the store and messages
     """
 
-    def __init__(self, source, detector_factory: Callable[[DeviceInfo], Any], *,
-                 recording_path: str | Path | None = None, force: bool = False, store=None,
+    def __init__(self, source: Source, detector_factory: Callable[[DeviceInfo], Analyser], *,
+                 recording_path: str | Path | None = None, force: bool = False, store: Store | None = None,
                  hub: Hub | None = None, on_alert: str | None = None, out: TextIO | None = None,
                  err: TextIO | None = None, truth: Callable[[], list] | None = None, source_name: str = "",
                  queue_items: int = INPUT_QUEUE_ITEMS):
         self.source = source
-        self.detector_factory = detector_factory
         self.recording_path = Path(recording_path) if recording_path is not None else None
         self.force = force
         self.store = store
         self.hub = hub if hub is not None else Hub()
-        self.on_alert = on_alert
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
         self.truth = truth
@@ -144,20 +263,17 @@ class LivePipeline:
         self.queue_items = queue_items
         self.summary = LiveSummary(recording_path=str(self.recording_path) if self.recording_path else None)
         self.writer: SessionWriter | None = None
-        self.detector = None
+        self.detector = DetectorSlot(detector_factory, self._output, self._detector_failed, self.summary)
+        self.detector.build_error = self._build_failed
+        self.hooks = AlertHooks(on_alert, self.summary, self._info) if on_alert else None
         self.device_info: DeviceInfo | None = None
-        self._hooks: set[asyncio.Task] = set()
-        self._hook_slots = asyncio.Semaphore(MAX_HOOKS_RUNNING)
         self._truth_written = 0
         self._anchored = False
         self.started = asyncio.Event()  # set once the first DeviceInfo has been handled
         self.items_processed = 0
         self._draining = False
-        self._building: asyncio.Future | None = None  # the detector being built off the loop
-        self._held: list[tuple[str, Any]] = []  # detector input waiting for it, oldest first
         self._queue: asyncio.Queue | None = None
         self._open_faults: dict[tuple, Fault] = {}  # lasting faults begun, not ended yet
-        self._last_hook: asyncio.Task | None = None
 
     # ---- run --------------------------------------------------------------------------------
 
@@ -189,13 +305,13 @@ class LivePipeline:
                 if kind == "item":
                     self._process(item)
                     continue
-                if kind == "end" and self._building is not None:
+                if kind == "end" and self.detector.building is not None:
                     # a short file or a fast source ended while the model was still loading: its
                     # data is all here, so let the detector see it (a stop still ends this wait)
-                    await asyncio.wait({self._building, stopper}, timeout=BUILD_WAIT_S,
+                    await asyncio.wait({self.detector.building, stopper}, timeout=BUILD_WAIT_S,
                                        return_when=asyncio.FIRST_COMPLETED)
                     await asyncio.sleep(0)  # let the build's done-callback adopt the detector
-                    if self._building is None:
+                    if self.detector.building is None:
                         queue.put_nowait(("end", None))  # after a build error, if any
                         continue
                 if kind == "error":
@@ -226,7 +342,8 @@ class LivePipeline:
                 self._info(f"stopped with a backlog: {self.summary.undetected_chunks} chunk(s) recorded "
                            "but not analysed (replay the recording to analyse them)")
             self._finish()
-            await self._wait_hooks()
+            if self.hooks is not None:
+                await self.hooks.wait()
             self.summary.subscriber_drops = {sub.name or f"subscriber {i}": sub.dropped
                                              for i, sub in enumerate(self.hub.subscribers) if sub.dropped}
             self.hub.close()
@@ -281,70 +398,76 @@ class LivePipeline:
         elif isinstance(item, Status):
             if self.writer:
                 self.writer.write_status(item)
-            if self._sid is not None:
-                self._store("add_status", self._sid, item)
+            self._store(lambda store, sid: store.add_status(sid, item))
             self.hub.publish(item)
         elif isinstance(item, Mark):
             self.summary.marks += 1
             if self.writer:
                 self.writer.write_mark(item)
-            if self._sid is not None:
-                self._store("add_marks", self._sid, [item])
+            self._store(lambda store, sid: store.add_marks(sid, [item]))
             self.hub.publish(item)
             self._info(f"mark (button pressed) at {format_clock(item.t_s - self._origin())}")
-        elif is_connection_event(item):
+        elif isinstance(item, ConnectionChange):
             self.hub.publish(item)
-            if item["state"] == "connected":
+            if item.state == "connected":
                 self.summary.reconnects += 1
-            self._info(f"{item.get('device', '')}: {item['state']}" + (f" ({item['detail']})" if item.get("detail") else ""))
+            self._info(f"{item.device}: {item.state}" + (f" ({item.detail})" if item.detail else ""))
         self._write_truth()
 
-    @property
-    def _sid(self) -> int | None:
-        return self.summary.session_id if self.store is not None and self.summary.store_error is None else None
-
-    def _store(self, method: str, *args):
-        """A store call that cannot stop the recording: on failure, say so once and stop storing."""
-        try:
-            return getattr(self.store, method)(*args)
-        except Exception as exc:
-            self.summary.store_error = f"{type(exc).__name__}: {exc}"
-            print(f"twitchwatch: the store failed ({self.summary.store_error}); recording and detection "
-                  "continue, the dashboard history stops here", file=self.err, flush=True)
+    def _store(self, call: Callable[[Store, int], T]) -> T | None:
+        """``call(store, session_id)`` when storing; it cannot stop the recording: on failure, say
+        so once and stop storing."""
+        store, sid = self.store, self.summary.session_id
+        if store is None or sid is None or self.summary.store_error is not None:
             return None
+        try:
+            return call(store, sid)
+        except Exception as exc:
+            self._store_failed(exc)
+            return None
+
+    def _store_failed(self, exc: Exception) -> None:
+        self.summary.store_error = f"{type(exc).__name__}: {exc}"
+        print(f"twitchwatch: the store failed ({self.summary.store_error}); recording and detection "
+              "continue, the dashboard history stops here", file=self.err, flush=True)
 
     def _origin(self) -> float:
         return self.summary.t_first_s or 0.0
 
     def _on_device_info(self, info: DeviceInfo) -> None:
         if self.device_info is None:
-            self.device_info = info
-            self.summary.device = self.source_name or info.source or info.device_id
-            if self.recording_path is not None:
-                try:
-                    self.recording_path.parent.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise FileFormatError(f"{self.recording_path}: cannot create its folder: "
-                                          f"{exc.strerror or exc}") from None
-                self.writer = SessionWriter(self.recording_path, info, force=self.force)
-            self._build_detector(info)
-            if self.store is not None:
-                self.summary.session_id = self._store(
-                    "create_session", info, self.source_name or info.source, time.time(), self.recording_path)
-            self.hub.publish(info)
-            self.hub.publish(connection_event("connected", self.summary.device, "streaming"))
-            self.started.set()
+            self._start_session(info)
             return
         if info != self.device_info:
             if self.writer:
                 self.writer.write_device_info(info)
             if info.streams != self.device_info.streams:
                 # the device changed its rates: the detector state no longer applies
-                self._output(self._call_detector("finish"))
-                self.detector = None
-                self._build_detector(info)
+                self.detector.finish()
+                self.detector.build(info)
             self.device_info = info
         self.hub.publish(info)
+
+    def _start_session(self, info: DeviceInfo) -> None:
+        self.device_info = info
+        self.summary.device = self.source_name or info.source or info.device_id
+        if self.recording_path is not None:
+            try:
+                self.recording_path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise FileFormatError(f"{self.recording_path}: cannot create its folder: "
+                                      f"{exc.strerror or exc}") from None
+            self.writer = SessionWriter(self.recording_path, info, force=self.force)
+        self.detector.build(info)
+        if self.store is not None:
+            try:
+                self.summary.session_id = self.store.create_session(
+                    info, self.source_name or info.source, time.time(), self.recording_path)
+            except Exception as exc:
+                self._store_failed(exc)
+        self.hub.publish(info)
+        self.hub.publish(ConnectionChange("connected", self.summary.device, "streaming"))
+        self.started.set()
 
     def _on_chunk(self, chunk: Chunk) -> None:
         if self.device_info is None:
@@ -356,14 +479,14 @@ class LivePipeline:
         s.samples += chunk.n
         s.t_first_s = chunk.t0_s if s.t_first_s is None else min(s.t_first_s, chunk.t0_s)
         s.t_last_s = chunk.t_end_s if s.t_last_s is None else max(s.t_last_s, chunk.t_end_s)
-        if not self._anchored and self._sid is not None:
-            self._store("anchor_clock", self._sid, chunk.t0_s, time.time() - chunk.duration_s)
+        if not self._anchored and self.summary.session_id is not None:
+            self._store(lambda store, sid: store.anchor_clock(sid, chunk.t0_s, time.time() - chunk.duration_s))
             self._anchored = True
         self.hub.publish(chunk)  # 2. subscribers (never blocks)
         if self._draining:
             s.undetected_chunks += 1
             return
-        self._output(self._call_detector("process", chunk))  # 3. detect
+        self.detector.feed(chunk)  # 3. detect
 
     def _on_fault(self, fault: Fault) -> None:
         """A source fault. A lasting one (sensor off, electrode off) comes twice: open when it
@@ -378,14 +501,13 @@ class LivePipeline:
             self.summary.faults += 1
         if self.writer and not onset:
             self.writer.write_fault(fault)
-        if self._sid is not None:
-            self._store("add_faults", self._sid, [fault])
+        self._store(lambda store, sid: store.add_faults(sid, [fault]))
         self.hub.publish(fault)
         start = format_clock(fault.start_s - self._origin())
         span = f"from {start}, ongoing" if onset else f"{start}-{format_clock(fault.end_s - self._origin())}"
         self._info(f"fault: {fault.kind} {fault.stream} {span} {fault.detail}".rstrip())
         if not closing:  # the end of a fault already alerted raises no second alert
-            self._output(self._call_detector("process_fault", fault))
+            self.detector.feed(fault)
 
     def _close_open_faults(self) -> None:
         end = self.summary.t_last_s
@@ -393,52 +515,20 @@ class LivePipeline:
             self._on_fault(Fault(f.kind, f.start_s, max(f.start_s, end if end is not None else f.start_s), f.stream,
                                  f"{f.detail} until the session ended"))
 
-    def _build_detector(self, info: DeviceInfo) -> None:
-        """Build the detector in a worker thread: loading a model takes seconds, and the loop must
-        keep reading the device meanwhile (a blocked loop lets the device's buffer overflow).
-        Chunks and faults that arrive meanwhile are recorded and published as usual and held for
-        the detector, which gets them in order once it is ready."""
-        self._building = asyncio.get_running_loop().run_in_executor(None, self.detector_factory, info)
-        self._building.add_done_callback(self._adopt_detector)
-
-    def _adopt_detector(self, fut: asyncio.Future) -> None:
-        self._building = None
-        if fut.cancelled():
-            return
-        exc = fut.exception()
-        if exc is not None:  # e.g. a missing or untrusted model: end the run with its message
-            if not isinstance(exc, TwitchwatchError):
-                exc = TwitchwatchError(f"cannot build the detector: {type(exc).__name__}: {exc}")
-            try:
-                self._queue.put_nowait(("error", exc))
-            except asyncio.QueueFull:
-                self._held.clear()
-                self.summary.detector_error = str(exc)
-            return
-        self.detector = fut.result()
-        held, self._held = self._held, []
-        for method, arg in held:
-            self._output(self._call_detector(method, arg))
-
-    def _call_detector(self, method: str, *args) -> DetectorOutput | None:
-        if self._building is not None and method != "finish":
-            if len(self._held) < DETECTOR_HOLD_ITEMS:
-                self._held.append((method, args[0]))
-            elif method == "process":
-                self.summary.undetected_chunks += 1
-            return None
-        if self.detector is None or self.summary.detector_error is not None:
-            return None
+    def _build_failed(self, exc: TwitchwatchError) -> bool:
+        """The detector could not be built: end the run with its message (True if queued)."""
         try:
-            return getattr(self.detector, method)(*args)
-        except Exception as exc:  # a detector bug must not stop the recording
-            self.summary.detector_error = f"{type(exc).__name__}: {exc}"
-            print(f"twitchwatch: DETECTOR FAILED ({self.summary.detector_error}); recording continues, "
-                  "but NOTHING IS BEING DETECTED", file=self.err, flush=True)
-            self.hub.publish({"type": "detector_error", "detail": self.summary.detector_error})
-            return None
+            self._queue.put_nowait(("error", exc))
+            return True
+        except asyncio.QueueFull:
+            return False
 
-    def _output(self, out: DetectorOutput | None) -> None:
+    def _detector_failed(self, detail: str) -> None:
+        print(f"twitchwatch: DETECTOR FAILED ({detail}); recording continues, "
+              "but NOTHING IS BEING DETECTED", file=self.err, flush=True)
+        self.hub.publish(DetectorFailure(detail))
+
+    def _output(self, out: DetectorOutput) -> None:
         if not out:
             return
         s = self.summary
@@ -446,8 +536,7 @@ class LivePipeline:
         s.episodes += len(out.episodes)
         if self.writer:
             self.writer.write_output(out)
-        if self._sid is not None:
-            self._store("add_output", self._sid, out)
+        self._store(lambda store, sid: store.add_output(sid, out))
         self.hub.publish(out)
         # the order a person would see them in: by time, and at the same moment a warning before
         # the alarm it escalated to (so the last hook run is the highest level)
@@ -455,8 +544,8 @@ class LivePipeline:
         for alert in sorted(out.alerts, key=lambda a: (a.t_s, rank.get(a.level, -1))):
             s.alerts.append(alert)
             print(alert_line(alert, self._origin(), s.device), file=self.out, flush=True)
-            if self.on_alert:
-                self._spawn_hook(alert)
+            if self.hooks is not None:
+                self.hooks.spawn(alert)
 
     def _write_truth(self) -> None:
         if self.truth is None or self.writer is None:
@@ -469,47 +558,12 @@ class LivePipeline:
     def _info(self, text: str) -> None:
         print(f"twitchwatch: {text}", file=self.err, flush=True)
 
-    # ---- --on-alert ---------------------------------------------------------------------------
-
-    def _spawn_hook(self, alert: Alert) -> None:
-        payload = (json.dumps(alert_json(alert, self.summary.device, self.summary.session_id)) + "\n").encode()
-        task = asyncio.get_running_loop().create_task(self._run_hook(payload, self._last_hook))
-        self._last_hook = task
-        self._hooks.add(task)
-        task.add_done_callback(self._hooks.discard)
-
-    async def _run_hook(self, payload: bytes, previous: asyncio.Task | None = None) -> None:
-        if previous is not None and not previous.done():
-            # hooks start in alert order: wait for the previous one (bounded: a hung command
-            # cannot hold the later alerts back for long)
-            await asyncio.wait({previous}, timeout=HOOK_GRACE_S)
-        async with self._hook_slots:
-            try:
-                proc = await asyncio.create_subprocess_shell(
-                    self.on_alert, stdin=asyncio.subprocess.PIPE, stdout=None, stderr=None)
-                await proc.communicate(payload)
-                self.summary.hooks_run += 1
-                if proc.returncode:
-                    self.summary.hooks_failed += 1
-                    self._info(f"--on-alert command exited with status {proc.returncode}")
-            except OSError as exc:
-                self.summary.hooks_failed += 1
-                self._info(f"--on-alert command could not run: {exc}")
-
-    async def _wait_hooks(self) -> None:
-        if self._hooks:
-            await asyncio.wait(set(self._hooks), timeout=HOOK_GRACE_S)
-
     # ---- end --------------------------------------------------------------------------------
 
     def _finish(self) -> None:
-        if self._building is not None:  # stopped before the detector was ready
-            self._building.cancel()
-            self.summary.undetected_chunks += sum(1 for method, _ in self._held if method == "process")
-            self._held.clear()
         try:
             self._close_open_faults()
-            self._output(self._call_detector("finish"))
+            self.detector.finish()
             self._write_truth()
         except TwitchwatchError as exc:  # the recorder failed (disk full): end the rest cleanly
             self._info(str(exc))
@@ -520,5 +574,4 @@ class LivePipeline:
                                    "detector_error": s.detector_error})
             except TwitchwatchError as exc:  # already failing (disk full): say it, end the rest cleanly
                 self._info(str(exc))
-        if self._sid is not None:
-            self._store("end_session", self._sid, s.duration_s)
+        self._store(lambda store, sid: store.end_session(sid, s.duration_s))

@@ -256,8 +256,34 @@ class DetectorOutput:
         )
 
 
-#: Everything a source yields: a DeviceInfo first, then these, in time order per stream.
-SourceItem = DeviceInfo | Chunk | Fault | Mark | Status
+#: How a live link can change (:class:`ConnectionChange`).
+CONNECTION_STATES: tuple[str, ...] = ("connected", "disconnected", "reconnecting")
+
+
+@dataclass(frozen=True)
+class ConnectionChange:
+    """A live source's link changed: ``state`` is one of :data:`CONNECTION_STATES`; ``device``
+    names the device as in messages ("/dev/ttyACM0", "ble:AA:BB:..."); ``detail`` says why."""
+
+    state: str
+    device: str
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.state not in CONNECTION_STATES:
+            raise ValueError(f"unknown connection state {self.state!r}")
+
+
+@dataclass(frozen=True)
+class DetectorFailure:
+    """The detector raised: the live pipeline keeps recording and publishes this once."""
+
+    detail: str
+
+
+#: Everything a source yields: a DeviceInfo first, then these, in time order per stream
+#: (live sources also yield ConnectionChange).
+SourceItem = DeviceInfo | Chunk | Fault | Mark | Status | ConnectionChange
 
 
 def is_fault_onset(fault: "Fault") -> bool:

@@ -18,7 +18,7 @@ from twitchwatch.live import LivePipeline
 from twitchwatch.model import Chunk, DetectorOutput, DeviceInfo, Fault
 from twitchwatch.recording import SessionReader
 from twitchwatch.sources.serial import SerialSource
-from twitchwatch.sources.virtual import VirtualDevice, VirtualSerialPort
+from twitchwatch.virtual import VirtualDevice, VirtualSerialPort
 from twitchwatch.store import Store
 
 SEIZURE = "quiet:6,rhythmic_jerking:20,quiet:4"

@@ -36,7 +36,7 @@ def make_long_session(path: Path, hours: float) -> Path:
     """Write ``hours`` of signal to ``path`` (1 s chunks, continuous timestamps)."""
     from twitchwatch.model import Chunk
     from twitchwatch.recording import SessionWriter
-    from twitchwatch.sources.virtual import VirtualDevice
+    from twitchwatch.virtual import VirtualDevice
 
     dev = VirtualDevice(TILE_SCENARIO, seed=TILE_SEED)
     rec = dev._first.recording()

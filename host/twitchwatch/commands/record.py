@@ -70,7 +70,7 @@ class VirtualLink:
     """The virtual device on a pty, closed with the session."""
 
     def __init__(self, scenario: str, speed: float, seed: int, loop: bool, placement: str | None):
-        from twitchwatch.sources.virtual import VirtualDevice, VirtualSerialPort
+        from twitchwatch.virtual import VirtualDevice, VirtualSerialPort
 
         if not (speed > 0):
             raise ConfigError(f"--speed {speed}: must be > 0")
@@ -116,7 +116,7 @@ def make_source(args, loop_virtual: bool = False):
 
 
 def _virtual_placement(scenario: str) -> str:
-    from twitchwatch.sources.virtual import resolve_scenario
+    from twitchwatch.virtual import resolve_scenario
 
     return resolve_scenario(scenario).placement
 

@@ -36,7 +36,8 @@ import numpy as np
 
 from twitchwatch.dashboard.decimate import StreamingBuckets, bucket_size
 from twitchwatch.hub import Hub
-from twitchwatch.model import Chunk, DetectorOutput, DeviceInfo, Fault, Mark, Status, is_fault_onset
+from twitchwatch.model import (Chunk, ConnectionChange, DetectorFailure, DetectorOutput, DeviceInfo, Fault, Mark, Status,
+                               is_fault_onset)
 
 #: Buckets per second for the live traces (the chart is ~600-1200 px wide for 10-20 s of trace).
 LIVE_TARGET_HZ = 50.0
@@ -275,12 +276,12 @@ class LiveFeed:
                 self.state["connection"] = "connected"
             self._state_dirty = True
             self._send_state()
-        elif isinstance(item, dict) and item.get("type") == "connection":
-            self.state["connection"] = str(item.get("state", "unknown"))
-            self.state["connection_detail"] = str(item.get("detail", ""))[:200]
+        elif isinstance(item, ConnectionChange):
+            self.state["connection"] = item.state
+            self.state["connection_detail"] = item.detail[:200]
             self._send_state()
-        elif isinstance(item, dict) and item.get("type") == "detector_error":
-            self.state["detector_error"] = str(item.get("detail", ""))[:300]
+        elif isinstance(item, DetectorFailure):
+            self.state["detector_error"] = item.detail[:300]
             self._send_state()
 
     def _on_output(self, out: DetectorOutput) -> None:

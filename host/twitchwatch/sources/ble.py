@@ -7,14 +7,11 @@ sensor (by address, by advertised name, or by service UUID), connects, subscribe
 notification, in order, into the shared :class:`~twitchwatch.sources.device_stream.DeviceStream`,
 which turns bytes into DeviceInfo, Chunk, Fault, Mark and Status items.
 
-Items follow :mod:`twitchwatch.sources.base`: the DeviceInfo of the device's HELLO first (after
-connecting the source writes COMMAND START, which makes the device announce itself and stream),
-then Chunk, Fault, Mark and Status. A dropped link is data, not an error (bleak's disconnect
-callback sets an event the item loop waits on): the source yields the connection event
-``disconnected``, ``Fault("signal_lost")`` at the device time reached (so a detector can raise
-the fault alert at once), ``reconnecting``, and reconnects with exponential backoff for as long
-as it is iterated; on success it yields ``connected`` and the same session continues, the samples
-lost meanwhile showing up as ``Fault("gap")`` from the device's sequence numbers and timestamps.
+:class:`BleLink` is the byte link (as in bleak's notification examples: the callback only queues
+bytes, bounded); :class:`BleSource` is the :class:`~twitchwatch.sources.link.LinkSession` over it,
+which owns HELLO, the announce gate, reconnect with backoff and the link-loss items, the same as
+for USB serial (see :mod:`twitchwatch.sources.link`). A dropped link is data, not an error:
+bleak's disconnect callback wakes the reader, which reports the link as lost.
 
 Only a sensor that cannot be found, reached or understood at the *start*, or a machine without
 usable Bluetooth (no system D-Bus, no BlueZ, no adapter), raises
@@ -32,17 +29,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
-from collections.abc import AsyncIterator
 from typing import Any, NamedTuple
 
-from twitchwatch import protocol
+from bleak import BleakClient, BleakScanner
+from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError
+
 from twitchwatch.errors import DeviceError
-from twitchwatch.model import Chunk, DeviceInfo, Fault, Mark, Status
-from twitchwatch.protocol import Command, CommandCode
-from twitchwatch.sources.base import Item, connection_event
-from twitchwatch.sources.device_stream import DeviceStream
+from twitchwatch.sources.link import LinkLost, LinkSession
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +50,6 @@ STREAM_CHAR_UUID = "74770002-5c4e-4b8a-9d2e-6f1c0a1e2b3c"
 COMMAND_CHAR_UUID = "74770003-5c4e-4b8a-9d2e-6f1c0a1e2b3c"
 #: The sensor's advertised local name.
 DEFAULT_NAME = "twitchwatch"
-#: At most one SEND_HELLO request per this many seconds while samples arrive without a HELLO.
-HELLO_REQUEST_INTERVAL_S = 1.0
 
 
 class BleDevice(NamedTuple):
@@ -70,8 +62,6 @@ class BleDevice(NamedTuple):
 
 def _describe_unavailable(exc: BaseException) -> str | None:
     """One line for the ways a machine can lack usable Bluetooth, or None if ``exc`` is not one."""
-    from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError
-
     if isinstance(exc, BleakBluetoothNotAvailableError):
         return f"Bluetooth unavailable: {exc.args[0] if exc.args else exc}"
     if isinstance(exc, BleakDBusError):
@@ -120,8 +110,6 @@ async def ascan(
     DeviceError
         Bluetooth is unavailable on this machine (no D-Bus, no BlueZ, no adapter).
     """
-    from bleak import BleakScanner
-
     try:
         found = await BleakScanner.discover(
             timeout=timeout_s,
@@ -139,7 +127,156 @@ def scan(timeout_s: float = 5.0, service_uuid: str | None = PROTOCOL_SERVICE_UUI
     return asyncio.run(ascan(timeout_s, service_uuid))
 
 
-class BleSource:
+class BleLink:
+    """The sensor's stream and command characteristics as a byte link.
+
+    Parameters: see :class:`BleSource`. Each open after the first scans for the device again
+    (BlueZ may have dropped the old device object meanwhile).
+    """
+
+    def __init__(self, address: str | None, name: str | None, service_uuid: str, stream_uuid: str,
+                 command_uuid: str | None, scan_timeout_s: float, connect_timeout_s: float,
+                 max_pending_notifications: int):
+        self.address = address
+        self.target_name = name
+        self.service_uuid = service_uuid.lower()
+        self.stream_uuid = stream_uuid.lower()
+        self.command_uuid = command_uuid.lower() if command_uuid else None
+        self.scan_timeout_s = scan_timeout_s
+        self.connect_timeout_s = connect_timeout_s
+        self.max_pending_notifications = max_pending_notifications
+        #: negotiated ATT MTU of the current link, bytes (23 until connected)
+        self.mtu = 23
+        #: link statistics
+        self.connects = 0
+        self.notifications = 0
+        self.bytes_received = 0
+        self.dropped_notifications = 0
+        self._client: Any = None
+        self._ble_device: Any = None
+        self._found_address: str | None = None
+        self._pending: deque[bytes] = deque()
+        self._wakeup = asyncio.Event()
+        self._link_down = asyncio.Event()
+
+    @property
+    def name(self) -> str:
+        """"ble:ADDRESS" once the sensor has been found, until then what was asked for."""
+        address = self._found_address or self.address
+        if address:
+            return f"ble:{address.upper()}"
+        if self.target_name:
+            return f"ble:{self.target_name}"
+        return f"ble:{DEFAULT_NAME} sensor (service {self.service_uuid})"
+
+    async def _find(self, timeout_s: float) -> Any:
+        """The BLEDevice to connect to, or None if it did not advertise within ``timeout_s``."""
+        want_name = self.target_name
+        want_address = self.address.upper() if self.address else None
+
+        def match(device: Any, adv: Any) -> bool:
+            if want_address is not None:
+                return device.address.upper() == want_address
+            if want_name is not None:
+                return (device.name or adv.local_name) == want_name
+            return self.service_uuid in {u.lower() for u in adv.service_uuids}
+
+        return await BleakScanner.find_device_by_filter(
+            match,
+            timeout=timeout_s,
+            service_uuids=None if (want_address or want_name) else [self.service_uuid],
+        )
+
+    async def open(self) -> None:
+        """Find, connect and subscribe; DeviceError naming the device and the problem."""
+        try:
+            await self._connect()
+        except Exception as exc:  # noqa: BLE001 - bleak raises D-Bus, OS and its own errors
+            raise _device_error(self.name, exc) from None
+
+    async def _connect(self) -> None:
+        if self.connects:
+            self._ble_device = None  # scan again: BlueZ may have dropped the old device object
+        if self._ble_device is None:
+            self._ble_device = await self._find(self.scan_timeout_s)
+            if self._ble_device is None:
+                raise LookupError(f"not found within {self.scan_timeout_s:g} s of scanning")
+            self._found_address = self._ble_device.address
+        self._link_down.clear()
+        self._pending.clear()
+
+        def on_disconnect(_client: Any) -> None:
+            self._link_down.set()
+            self._wakeup.set()
+
+        client = BleakClient(self._ble_device, disconnected_callback=on_disconnect, timeout=self.connect_timeout_s)
+        try:
+            await asyncio.wait_for(client.connect(), self.connect_timeout_s)
+            stream_char = client.services.get_characteristic(self.stream_uuid)
+            if stream_char is None:
+                raise LookupError(f"has no data characteristic {self.stream_uuid}")
+            # BlueZ negotiates the MTU itself and reports it per characteristic (payload = MTU - 3)
+            self.mtu = int(stream_char.max_write_without_response_size) + 3
+            await client.start_notify(stream_char, self._on_notify)
+            self._client = client
+            self.connects += 1
+            log.info("%s: connected, ATT MTU %d", self.name, self.mtu)
+        except BaseException:
+            self._client = None
+            await _disconnect_quietly(self.name, client)
+            raise
+
+    def _on_notify(self, _char: Any, data: bytearray) -> None:
+        """bleak's notification callback: queue the bytes (never blocks, never raises)."""
+        if len(self._pending) >= self.max_pending_notifications:
+            self.dropped_notifications += 1
+        else:
+            self._pending.append(bytes(data))
+        self.notifications += 1
+        self.bytes_received += len(data)
+        self._wakeup.set()
+
+    async def read(self) -> bytes:
+        while True:
+            if self._pending:
+                data = b"".join(self._pending)
+                self._pending.clear()
+                return data
+            if self._link_down.is_set() or self._client is None:
+                raise LinkLost("BLE link lost")
+            self._wakeup.clear()
+            await self._wakeup.wait()
+
+    async def write(self, data: bytes) -> None:
+        """Write to the command characteristic in pieces of the link's payload size (nothing
+        when the device has none: it then streams on its own)."""
+        if self.command_uuid is None or self._client is None:
+            return
+        char = self._client.services.get_characteristic(self.command_uuid)
+        if char is None:
+            log.info("%s: no command characteristic; not sending a command", self.name)
+            return
+        with_response = "write" in char.properties
+        step = max(1, self.mtu - 3)
+        for i in range(0, len(data), step):
+            await self._client.write_gatt_char(char, data[i : i + step], response=with_response)
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and not self._link_down.is_set():
+            await _disconnect_quietly(self.name, client)
+        self._link_down.set()
+        self._wakeup.set()
+
+
+async def _disconnect_quietly(name: str, client: Any) -> None:
+    try:
+        await asyncio.wait_for(client.disconnect(), 5.0)
+    except Exception as exc:  # noqa: BLE001 - tearing down: the link may already be gone
+        log.debug("%s: disconnect: %r", name, exc)
+
+
+class BleSource(LinkSession):
     """The sensor over BLE, as an async iterator of DeviceInfo, Chunk, Fault, Mark, Status.
 
     Parameters
@@ -180,41 +317,12 @@ class BleSource:
         give_up_after_s: float | None = None,
         max_pending_notifications: int = 8192,
     ):
-        if backoff_s[0] <= 0 or backoff_s[1] < backoff_s[0]:
-            raise ValueError("backoff_s must be (first > 0, longest >= first)")
         if max_pending_notifications < 1:
             raise ValueError("max_pending_notifications must be >= 1")
-        self.address = address
-        self.name = name
-        self.service_uuid = service_uuid.lower()
-        self.stream_uuid = stream_uuid.lower()
-        self.command_uuid = command_uuid.lower() if command_uuid else None
-        self.scan_timeout_s = scan_timeout_s
-        self.connect_timeout_s = connect_timeout_s
-        self.backoff_s = backoff_s
-        self.give_up_after_s = give_up_after_s
-        self.hello_timeout_s = hello_timeout_s
-        #: the DeviceStream of the session (decoder and gap counters), once iterating
-        self.stream: DeviceStream | None = None
-        self.max_pending_notifications = max_pending_notifications
-        #: negotiated ATT MTU of the current link, bytes (23 until connected)
-        self.mtu = 23
-        #: link statistics
-        self.connects = 0
-        self.disconnects = 0
-        self.notifications = 0
-        self.bytes_received = 0
-        self.dropped_notifications = 0
-        self.failed_reconnects = 0
-        self._command_seq = 0
-        self._client: Any = None
-        self._ble_device: Any = None
-        self._found_address: str | None = None
-        self._pending: deque[bytes] = deque()
-        self._wakeup = asyncio.Event()
-        self._link_down = asyncio.Event()
-        self._started = False
-        self._gen: Any = None
+        link = BleLink(address, name, service_uuid, stream_uuid, command_uuid, scan_timeout_s,
+                       connect_timeout_s, max_pending_notifications)
+        super().__init__(link, backoff_s=backoff_s, hello_timeout_s=hello_timeout_s,
+                         give_up_after_s=give_up_after_s)
 
     @classmethod
     def for_target(cls, target: str | None, **kwargs: Any) -> "BleSource":
@@ -226,209 +334,23 @@ class BleSource:
 
     @property
     def label(self) -> str:
-        """How the device is named in messages and in DeviceInfo.source: "ble:ADDRESS" once the
-        sensor has been found, until then what was asked for."""
-        address = self._found_address or self.address
-        if address:
-            return f"ble:{address.upper()}"
-        if self.name:
-            return f"ble:{self.name}"
-        return f"ble:{DEFAULT_NAME} sensor (service {self.service_uuid})"
+        return self.link.name
 
-    def __aiter__(self) -> AsyncIterator[Item]:
-        if self._started:
-            raise RuntimeError("a BleSource can be iterated only once")
-        self._started = True
-        self._gen = self._items()
-        return self._gen
+    @property
+    def mtu(self) -> int:
+        return self.link.mtu
 
-    # ------------------------------------------------------------------ finding and connecting
-    async def _find(self, timeout_s: float) -> Any:
-        """The BLEDevice to connect to, or None if it did not advertise within ``timeout_s``."""
-        from bleak import BleakScanner
+    @property
+    def connects(self) -> int:
+        return self.link.connects
 
-        want_name = self.name
-        want_address = self.address.upper() if self.address else None
+    @property
+    def notifications(self) -> int:
+        return self.link.notifications
 
-        def match(device: Any, adv: Any) -> bool:
-            if want_address is not None:
-                return device.address.upper() == want_address
-            if want_name is not None:
-                return (device.name or adv.local_name) == want_name
-            return self.service_uuid in {u.lower() for u in adv.service_uuids}
-
-        return await BleakScanner.find_device_by_filter(
-            match,
-            timeout=timeout_s,
-            service_uuids=None if (want_address or want_name) else [self.service_uuid],
-        )
-
-    async def _connect_once(self) -> None:
-        """Connect, subscribe and send START, or raise (the caller decides what it means)."""
-        from bleak import BleakClient
-
-        if self._ble_device is None:
-            self._ble_device = await self._find(self.scan_timeout_s)
-            if self._ble_device is None:
-                raise LookupError(f"not found within {self.scan_timeout_s:g} s of scanning")
-            self._found_address = self._ble_device.address
-        self._link_down.clear()
-
-        def on_disconnect(_client: Any) -> None:
-            self._link_down.set()
-            self._wakeup.set()
-
-        client = BleakClient(
-            self._ble_device, disconnected_callback=on_disconnect, timeout=self.connect_timeout_s
-        )
-        try:
-            await asyncio.wait_for(client.connect(), self.connect_timeout_s)
-            stream_char = client.services.get_characteristic(self.stream_uuid)
-            if stream_char is None:
-                raise LookupError(f"has no data characteristic {self.stream_uuid}")
-            # BlueZ negotiates the MTU itself and reports it per characteristic (payload = MTU - 3)
-            self.mtu = int(stream_char.max_write_without_response_size) + 3
-            await client.start_notify(stream_char, self._on_notify)
-            self._client = client
-            self.connects += 1
-            log.info("%s: connected, ATT MTU %d", self.label, self.mtu)
-            await self._command(CommandCode.START)
-        except BaseException:
-            self._client = None
-            await self._disconnect_quietly(client)
-            raise
-
-    def _on_notify(self, _char: Any, data: bytearray) -> None:
-        """bleak's notification callback: queue the bytes (never blocks, never raises)."""
-        if len(self._pending) >= self.max_pending_notifications:
-            self.dropped_notifications += 1
-        else:
-            self._pending.append(bytes(data))
-        self.notifications += 1
-        self.bytes_received += len(data)
-        self._wakeup.set()
-
-    async def _command(self, code: CommandCode) -> bool:
-        """Write one COMMAND frame to the command characteristic, split to the link's payload
-        size; False when the device has no command characteristic (it then streams on its own)."""
-        if self.command_uuid is None or self._client is None:
-            return False
-        char = self._client.services.get_characteristic(self.command_uuid)
-        if char is None:
-            log.info("%s: no command characteristic; not sending %s", self.label, code.name)
-            return False
-        frame = protocol.encode(Command(self._command_seq, code))
-        self._command_seq = (self._command_seq + 1) & 0xFFFFFFFF
-        with_response = "write" in char.properties
-        step = max(1, self.mtu - 3)
-        for i in range(0, len(frame), step):
-            await self._client.write_gatt_char(char, frame[i : i + step], response=with_response)
-        return True
-
-    async def _disconnect_quietly(self, client: Any) -> None:
-        try:
-            await asyncio.wait_for(client.disconnect(), 5.0)
-        except Exception as exc:  # tearing down: the link may already be gone
-            log.debug("%s: disconnect: %r", self.label, exc)
-
-    async def _reconnect(self) -> None:
-        """Reconnect with exponential backoff until it works (or ``give_up_after_s``)."""
-        delay, longest = self.backoff_s
-        down_since = time.monotonic()
-        while True:
-            await asyncio.sleep(delay)
-            try:
-                # scan for it again: BlueZ may have dropped the old device object meanwhile
-                self._ble_device = None
-                await self._connect_once()
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.failed_reconnects += 1
-                log.info("%s: reconnect failed: %s", self.label, _describe_unavailable(exc) or repr(exc))
-            if self.give_up_after_s is not None and time.monotonic() - down_since > self.give_up_after_s:
-                raise DeviceError(f"{self.label}: link lost and not back after {self.give_up_after_s:g} s")
-            delay = min(delay * 2, longest)
-
-    # ------------------------------------------------------------------ the item stream
-    async def _items(self) -> AsyncIterator[Item]:
-        try:
-            await self._connect_once()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            raise _device_error(self.label, exc) from None
-        stream = DeviceStream(self.label)
-        self.stream = stream
-        last_t = 0.0  # device time reached by the items so far, seconds
-        hello_asked = time.monotonic()  # START makes the device send HELLO
-        hello_deadline = hello_asked + self.hello_timeout_s
-        announced = False  # a DeviceInfo has been yielded: nothing goes out before it
-        try:
-            while True:
-                if announced:
-                    await self._wakeup.wait()
-                else:
-                    remaining = hello_deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise DeviceError(
-                            f"{self.label}: no twitchwatch device answered (no HELLO within "
-                            f"{self.hello_timeout_s:g} s of connecting); is this the sensor?"
-                        )
-                    try:
-                        await asyncio.wait_for(self._wakeup.wait(), remaining)
-                    except asyncio.TimeoutError:
-                        continue
-                self._wakeup.clear()
-                while self._pending:
-                    for item in stream.feed(self._pending.popleft()):
-                        if not announced:
-                            if not isinstance(item, DeviceInfo):
-                                continue  # nothing before the device has said what it is
-                            announced = True
-                        last_t = _item_end_s(item, last_t)
-                        yield item
-                if not announced and not self._link_down.is_set():
-                    # bytes but no HELLO (we joined mid-stream?): ask again, now and then
-                    now = time.monotonic()
-                    if now - hello_asked >= HELLO_REQUEST_INTERVAL_S:
-                        hello_asked = now
-                        await self._command_quietly(CommandCode.SEND_HELLO)
-                if not self._link_down.is_set():
-                    continue
-                # the link dropped: an event, not an error. Say so now, then come back.
-                self.disconnects += 1
-                self._client = None
-                stream.reset_link()
-                if not announced:
-                    raise DeviceError(f"{self.label}: disconnected before the device announced itself")
-                yield connection_event("disconnected", self.label, "BLE link lost")
-                yield Fault("signal_lost", last_t, last_t, detail=f"{self.label}: BLE link lost, reconnecting")
-                yield connection_event("reconnecting", self.label)
-                await self._reconnect()
-                yield connection_event("connected", self.label, f"reconnected (#{self.connects - 1}), ATT MTU {self.mtu}")
-        finally:
-            client, self._client = self._client, None
-            if client is not None:
-                await self._disconnect_quietly(client)
-
-    async def _command_quietly(self, code: CommandCode) -> None:
-        try:
-            await self._command(code)
-        except Exception as exc:  # the link may be dropping; the disconnect event says so
-            log.info("%s: %s not sent: %r", self.label, code.name, exc)
-
-    async def aclose(self) -> None:
-        """Stop iterating and disconnect (also done when the ``async for`` ends normally)."""
-        if self._gen is not None:
-            try:
-                await self._gen.aclose()
-            except RuntimeError:  # the generator is running in another task: just drop the link
-                pass
-        client, self._client = self._client, None
-        if client is not None:
-            await self._disconnect_quietly(client)
+    @property
+    def dropped_notifications(self) -> int:
+        return self.link.dropped_notifications
 
 
 def _is_address(text: str) -> bool:
@@ -441,12 +363,3 @@ def _is_address(text: str) -> bool:
         except ValueError:
             return False
     return len(text) == 36 and text.count("-") == 4 and all(c in "0123456789abcdefABCDEF-" for c in text)
-
-
-def _item_end_s(item: Any, default: float) -> float:
-    """Device time an item reaches, seconds (``default`` for items without one)."""
-    if isinstance(item, Chunk):
-        return max(default, item.t_end_s)
-    if isinstance(item, (Status, Mark)):
-        return max(default, item.t_s)
-    return default

@@ -44,8 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from twitchwatch.errors import ConfigError, DeviceError
-from twitchwatch.model import Chunk, DeviceInfo, Fault, StreamInfo
-from twitchwatch.sources.base import connection_event
+from twitchwatch.model import Chunk, ConnectionChange, DeviceInfo, Fault, StreamInfo
 
 #: Later-than-expected data beyond this is a gap, seconds. BrainFlow's timestamps are the host's
 #: receive times: packets over BLE or Wi-Fi arrive in bursts tens of ms apart, so the tolerance is
@@ -536,12 +535,12 @@ class BrainFlowSource:
                 if self.is_playback and not failure:
                     break  # a playback file that stopped giving data has ended
                 await loop.run_in_executor(None, self._link.close)
-                yield connection_event("disconnected", self.name, failure or f"no data for {self.stall_s:g} s")
+                yield ConnectionChange("disconnected", self.name, failure or f"no data for {self.stall_s:g} s")
                 if not self.reconnect or not await self._reopen(loop):
                     break
                 self.reconnects += 1
                 last_data = loop.time()
-                yield connection_event("connected", self.name, f"reconnected (#{self.reconnects})")
+                yield ConnectionChange("connected", self.name, f"reconnected (#{self.reconnects})")
         finally:
             await loop.run_in_executor(None, self._link.close)
 

@@ -1,12 +1,10 @@
-"""USB serial source: pyserial in a reader thread, bytes -> asyncio queue -> DeviceStream -> items.
+"""USB serial as a byte link: pyserial in a reader thread (as in pyserial's ``threaded``), bytes
+into an asyncio queue.
 
-``SerialSource(port)`` opens ``port`` (or finds the sensor by its USB VID/PID), asks the device to
-start and to announce itself (COMMAND START, COMMAND SEND_HELLO), and yields the items of
-:mod:`twitchwatch.sources.base`. When the cable is pulled (the read fails or the port vanishes) it
-yields a ``{"type": "connection", "state": "disconnected"}`` event and reopens the port with
-exponential backoff (auto-detecting again if no port was given); when data resumes, the
-:class:`~twitchwatch.sources.device_stream.DeviceStream` reports the hole as ``Fault("gap")`` from
-the device's own sequence numbers and timestamps, and the same session continues.
+:class:`SerialLink` opens ``port`` (or finds the sensor by its USB VID/PID, again at each reopen:
+it may come back under another name) and moves bytes; :class:`SerialSource` is the
+:class:`~twitchwatch.sources.link.LinkSession` over it, which owns HELLO, the announce gate,
+reconnect with backoff and the link-loss items (see :mod:`twitchwatch.sources.link`).
 
 Sensor identification: the Seeed Studio XIAO nRF52840 (Sense) enumerates with USB vendor ID
 0x2886 (Seeed) and product ID 0x8045 (XIAO nRF52840 Sense, application) or 0x8044 (XIAO
@@ -22,13 +20,12 @@ import errno
 import os
 import threading
 from dataclasses import dataclass
-from typing import AsyncIterator
+
+import serial
+from serial.tools import list_ports as serial_list_ports
 
 from twitchwatch.errors import DeviceError
-from twitchwatch.model import DeviceInfo
-from twitchwatch.protocol import Command, CommandCode, encode
-from twitchwatch.sources.base import connection_event
-from twitchwatch.sources.device_stream import DeviceStream
+from twitchwatch.sources.link import LinkLost, LinkSession
 
 SEEED_VID = 0x2886
 #: (vid, pid) -> what it is. Application PIDs stream; bootloader PIDs are listed, not opened.
@@ -40,8 +37,6 @@ BOOTLOADER_USB_IDS: dict[tuple[int, int], str] = {
     (SEEED_VID, 0x0045): "Seeed XIAO nRF52840 Sense (UF2 bootloader)",
     (SEEED_VID, 0x0044): "Seeed XIAO nRF52840 (UF2 bootloader)",
 }
-#: While no HELLO has arrived, SEND_HELLO is repeated this often, seconds.
-HELLO_RETRY_S = 1.0
 #: Baud rate is ignored by USB CDC and by a pty; set to the usual value for UART bridges.
 BAUDRATE = 115200
 #: Bytes per read call at most, and how many reads may wait in the queue before the reader
@@ -67,10 +62,8 @@ class PortInfo:
 
 def list_ports() -> list[PortInfo]:
     """Every serial port the OS reports, classified by USB VID/PID."""
-    from serial.tools import list_ports as lp
-
     out = []
-    for p in sorted(lp.comports(), key=lambda p: p.device):
+    for p in sorted(serial_list_ports.comports(), key=lambda p: p.device):
         key = (p.vid, p.pid)
         if key in SENSOR_USB_IDS:
             kind, desc = "sensor", SENSOR_USB_IDS[key]
@@ -111,12 +104,10 @@ def open_port(port: str):
     ------
     DeviceError : missing, busy, or not a serial port - one line naming the port.
     """
-    import serial
-
     try:
         return serial.Serial(port, BAUDRATE, timeout=0.05, write_timeout=1.0, exclusive=True)
     except serial.SerialException as exc:
-        err = getattr(exc, "errno", None)
+        err = exc.errno
         text = str(exc)
         if err == errno.ENOENT or "No such file" in text or "could not open port" in text and "[Errno 2]" in text:
             raise DeviceError(f"{port}: no such serial port") from None
@@ -169,7 +160,73 @@ class _Reader(threading.Thread):
             self._put(("closed", reason))
 
 
-class SerialSource:
+class SerialLink:
+    """A serial port as a byte link (see :class:`~twitchwatch.sources.base.ByteLink`).
+
+    ``port`` None: find the sensor by USB VID/PID at each open. Reopening a named port that has
+    vanished raises DeviceError ("not present"), which the session retries with backoff.
+    """
+
+    def __init__(self, port: str | None = None):
+        self.port = port
+        self._auto = port is None
+        self._opened = False
+        self._ser = None
+        self._reader: _Reader | None = None
+        self._queue: asyncio.Queue | None = None
+
+    @property
+    def name(self) -> str:
+        return self.port or "serial"
+
+    async def open(self) -> None:
+        loop = asyncio.get_running_loop()
+        port = self.port
+        if self._auto:
+            port = await loop.run_in_executor(None, find_sensor_port)
+        elif self._opened and not os.path.exists(port):
+            raise DeviceError(f"{port}: not present")
+        ser = await loop.run_in_executor(None, open_port, port)
+        self.port, self._opened, self._ser = port, True, ser
+        self._queue = asyncio.Queue(QUEUE_BLOCKS)  # a fresh one: nothing of the old link is read
+        self._reader = _Reader(ser, loop, self._queue)
+        self._reader.start()
+
+    async def read(self) -> bytes:
+        queue = self._queue
+        if queue is None:
+            raise LinkLost("not open")
+        kind, payload = await queue.get()
+        if kind == "data":
+            return payload
+        raise LinkLost(payload)
+
+    async def write(self, data: bytes) -> None:
+        ser = self._ser
+        if ser is None:
+            raise LinkLost("not open")
+        ser.write(data)
+
+    async def close(self) -> None:
+        reader, self._reader = self._reader, None
+        ser, self._ser = self._ser, None
+        if reader is not None:
+            reader.stopping.set()
+        if ser is not None:
+            try:
+                ser.close()
+            except Exception:  # noqa: BLE001 - closing a port that is already gone
+                pass
+        if reader is not None and reader is not threading.current_thread():
+            await asyncio.get_running_loop().run_in_executor(None, reader.join, 1.0)
+        if self._queue is not None:
+            try:
+                self._queue.put_nowait(("closed", "closed by the host"))  # wakes a waiting read()
+            except asyncio.QueueFull:
+                pass
+
+
+class SerialSource(LinkSession):
     """Items from a sensor on a serial port (USB CDC or a pty).
 
     Parameters
@@ -179,156 +236,17 @@ class SerialSource:
     backoff_s : first wait before reopening, doubled up to ``max_backoff_s``.
     hello_timeout_s : how long to wait for the device's HELLO after opening before saying the
         port has no twitchwatch device on it.
-
-    Attributes
-    ----------
-    stream : the DeviceStream (decoder and gap counters)
-    device_info : the last DeviceInfo announced
-    reconnects : how many times the link came back
     """
 
-    def __init__(
-        self,
-        port: str | None = None,
-        reconnect: bool = True,
-        backoff_s: float = 0.05,
-        max_backoff_s: float = 2.0,
-        hello_timeout_s: float = 5.0,
-    ):
-        self.port = port
-        self._auto = port is None
-        self.reconnect = reconnect
-        self.backoff_s = backoff_s
-        self.max_backoff_s = max_backoff_s
-        self.hello_timeout_s = hello_timeout_s
-        self.stream: DeviceStream | None = None
-        self.reconnects = 0
-        self._ser = None
-        self._reader: _Reader | None = None
-        self._closed = False
-        self._cmd_seq = 0
+    def __init__(self, port: str | None = None, reconnect: bool = True, backoff_s: float = 0.05,
+                 max_backoff_s: float = 2.0, hello_timeout_s: float = 5.0):
+        super().__init__(SerialLink(port), reconnect=reconnect, backoff_s=(backoff_s, max(backoff_s, max_backoff_s)),
+                         hello_timeout_s=hello_timeout_s)
 
     @property
-    def device_info(self) -> DeviceInfo | None:
-        return self.stream.device_info if self.stream else None
+    def port(self) -> str | None:
+        return self.link.port
 
     @property
     def name(self) -> str:
-        return self.port or "serial"
-
-    # ---- async iteration ----------------------------------------------------------------------
-
-    def __aiter__(self) -> AsyncIterator:
-        return self._items()
-
-    async def _items(self):
-        loop = asyncio.get_running_loop()
-        port = self.port or await loop.run_in_executor(None, find_sensor_port)
-        self.port = port
-        self.stream = DeviceStream(port)
-        queue: asyncio.Queue = asyncio.Queue(QUEUE_BLOCKS)
-        self._queue = queue
-        await self._open(port, loop, queue)  # first open: errors are the user's to fix
-        announced = False
-        hello_deadline = loop.time() + self.hello_timeout_s
-        try:
-            while not self._closed:
-                left = hello_deadline - loop.time()
-                timeout = None if announced else max(0.05, min(HELLO_RETRY_S, left))
-                try:
-                    kind, payload = await asyncio.wait_for(queue.get(), timeout)
-                except asyncio.TimeoutError:
-                    if self.stream.device_info is None and loop.time() >= hello_deadline:
-                        raise DeviceError(f"{port}: no twitchwatch device answered (no HELLO within "
-                                          f"{self.hello_timeout_s:g} s); is this the sensor?") from None
-                    if self.stream.device_info is None:  # it may have been booting: ask again
-                        self.send(Command(self._next_seq(), CommandCode.SEND_HELLO))
-                    continue
-                if kind == "data":
-                    for item in self.stream.feed(payload):
-                        if isinstance(item, DeviceInfo):
-                            announced = True
-                        elif not announced:
-                            continue  # nothing before the device has said what it is
-                        yield item
-                    continue
-                # the link is gone
-                self._close_port()
-                if self._closed:
-                    break
-                yield connection_event("disconnected", port, payload)
-                if not self.reconnect:
-                    break
-                port = await self._reopen(loop, queue)
-                if port is None:
-                    break
-                self.reconnects += 1
-                self.stream.reset_link()
-                yield connection_event("connected", port, f"reconnected (#{self.reconnects})")
-        finally:
-            self._close_port()
-
-    async def _open(self, port: str, loop, queue) -> None:
-        ser = await loop.run_in_executor(None, open_port, port)
-        self._ser = ser
-        self._reader = _Reader(ser, loop, queue)
-        self._reader.start()
-        self.send(Command(self._next_seq(), CommandCode.START))
-        self.send(Command(self._next_seq(), CommandCode.SEND_HELLO))
-
-    async def _reopen(self, loop, queue) -> str | None:
-        delay = self.backoff_s
-        while not self._closed:
-            await asyncio.sleep(delay)
-            try:
-                if self._auto:  # found by VID/PID: it may come back under another name
-                    port = await loop.run_in_executor(None, find_sensor_port)
-                elif os.path.exists(self.port):
-                    port = self.port
-                else:
-                    raise DeviceError(f"{self.port}: not present")
-                await self._open(port, loop, queue)
-                self.port = port
-                return port
-            except DeviceError:
-                delay = min(self.max_backoff_s, delay * 2)
-        return None
-
-    def send(self, frame) -> bool:
-        """Write one protocol frame to the device; False if the port is not open."""
-        ser = self._ser
-        if ser is None:
-            return False
-        try:
-            ser.write(encode(frame))
-            return True
-        except Exception:
-            return False
-
-    def _next_seq(self) -> int:
-        self._cmd_seq = (self._cmd_seq + 1) & 0xFFFFFFFF
-        return self._cmd_seq
-
-    def _close_port(self) -> None:
-        reader, self._reader = self._reader, None
-        ser, self._ser = self._ser, None
-        if reader is not None:
-            reader.stopping.set()
-        if ser is not None:
-            try:
-                ser.close()
-            except Exception:
-                pass
-        if reader is not None and reader is not threading.current_thread():
-            reader.join(timeout=1.0)
-
-    async def aclose(self) -> None:
-        """Stop reading and release the port."""
-        self._closed = True
-        self._close_port()
-        queue = getattr(self, "_queue", None)
-        if queue is not None:
-            try:
-                queue.put_nowait(("closed", "closed by the host"))
-            except asyncio.QueueFull:
-                pass
+        return self.link.name

@@ -13,7 +13,7 @@ import pytest
 
 from twitchwatch.dashboard.server import start_dashboard
 from twitchwatch.hub import Hub
-from twitchwatch.model import Alert, Chunk, DetectorOutput, Status, WindowLabel
+from twitchwatch.model import Alert, Chunk, ConnectionChange, DetectorOutput, Status, WindowLabel
 
 #: The product promises an alert on screen within 1 s; `twitchwatch bench` measures it
 #: (dashboard_alert_latency_ms_*). Tests run on shared, loaded machines (load average 9 on 2 cores
@@ -146,7 +146,7 @@ async def test_live_page_shows_an_alert_from_the_hub_within_a_second(store, page
     try:
         await page.goto(h.url + "#/live")
         await page.wait_for_selector("#tile-connection")
-        hub.publish({"type": "connection", "state": "connected"})
+        hub.publish(ConnectionChange("connected", "virtual"))
         hub.publish(info)
         hub.publish(Status(0.0, 76, 3900, 0, (False, False), 0))
         t_wall0 = time.monotonic()
@@ -241,7 +241,7 @@ async def test_an_alert_from_the_virtual_device_shows_live_and_is_reviewed_and_l
     from twitchwatch.core.detector import make_detector
     from twitchwatch.live import LivePipeline
     from twitchwatch.sources.serial import SerialSource
-    from twitchwatch.sources.virtual import VirtualDevice, VirtualSerialPort
+    from twitchwatch.virtual import VirtualDevice, VirtualSerialPort
 
     classifier = "model" if (repo_root / "models" / "foot.skops").exists() else "baseline"
     hub = Hub()

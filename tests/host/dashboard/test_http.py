@@ -14,6 +14,7 @@ import websockets
 from twitchwatch.dashboard.server import start_dashboard
 from twitchwatch.errors import ConfigError
 from twitchwatch.hub import Hub
+from twitchwatch.model import ConnectionChange
 
 TOKEN = "s3cret-token-123"
 
@@ -261,7 +262,7 @@ async def test_the_live_socket_pushes_decimated_traces_state_and_alerts(store, s
             # garbage from the browser is ignored, the socket stays up
             await ws.send("not json")
             await ws.send(json.dumps([1, 2]))
-            hub.publish({"type": "connection", "state": "reconnecting"})
+            hub.publish(ConnectionChange("reconnecting", "virtual"))
             while True:
                 msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
                 if msg["type"] == "state" and msg["connection"] == "reconnecting":

@@ -24,7 +24,7 @@ from blefake.fake_bluez import FakePeripheral  # noqa: E402
 from blefake.fixtures import bluez, private_bus, system_bus  # noqa: E402, F401 (fixtures)
 
 from twitchwatch.errors import DeviceError, ProtocolVersionError  # noqa: E402
-from twitchwatch.model import Chunk, DeviceInfo, Fault, Mark  # noqa: E402
+from twitchwatch.model import Chunk, ConnectionChange, DeviceInfo, Fault, Mark  # noqa: E402
 from twitchwatch.protocol import CommandCode  # noqa: E402
 from twitchwatch.sources import ble  # noqa: E402
 from twitchwatch.sources.ble import (  # noqa: E402
@@ -172,7 +172,7 @@ async def test_forced_disconnect_reconnects_with_a_gap_and_the_stream_continues(
     finally:
         await src.aclose()
     info = next(i for i in before if isinstance(i, DeviceInfo))
-    events = [i["state"] for i in after if isinstance(i, dict)]
+    events = [i.state for i in after if isinstance(i, ConnectionChange)]
     assert events[:3] == ["disconnected", "reconnecting", "connected"]
     lost = [i for i in after if isinstance(i, Fault) and i.kind == "signal_lost"]
     assert len(lost) == 1
@@ -199,7 +199,7 @@ async def test_forced_disconnect_reconnects_with_a_gap_and_the_stream_continues(
 
 async def test_virtual_device_scenario_over_ble(bluez):
     """The project's virtual device (simulator scenario, STATUS, MARK) through the BLE path."""
-    from twitchwatch.sources.virtual import VirtualDevice
+    from twitchwatch.virtual import VirtualDevice
 
     app = VirtualDeviceFirmware(VirtualDevice("quiet[mark=0.5]:3,walking:3", seed=3, device_id="tw-virtual"), speed=8.0)
     bluez.add_peripheral(FakePeripheral(SENSOR_ADDRESS, DEFAULT_NAME, PROTOCOL_SERVICE_UUID, STREAM_CHAR_UUID,
@@ -287,7 +287,7 @@ async def test_gives_up_only_when_asked_to(bluez):
             await take_until(agen, lambda it: False, items)
     finally:
         await src.aclose()
-    states = [i["state"] for i in items if isinstance(i, dict)]
+    states = [i.state for i in items if isinstance(i, ConnectionChange)]
     assert states == ["disconnected", "reconnecting"]
     assert src.failed_reconnects >= 2  # it did keep trying, with backoff, until the deadline
 
@@ -353,10 +353,10 @@ async def test_real_sensor(request):
 
 
 def test_command_line_targets():
-    assert BleSource.for_target("f0:0d:be:ef:00:01").address == "f0:0d:be:ef:00:01"
-    assert BleSource.for_target("tw-1234abcd").name == "tw-1234abcd"
+    assert BleSource.for_target("f0:0d:be:ef:00:01").link.address == "f0:0d:be:ef:00:01"
+    assert BleSource.for_target("tw-1234abcd").link.target_name == "tw-1234abcd"
     anyone = BleSource.for_target(None)
-    assert anyone.name is None and anyone.address is None
+    assert anyone.link.target_name is None and anyone.link.address is None
     assert anyone.label == f"ble:{DEFAULT_NAME} sensor (service {PROTOCOL_SERVICE_UUID})"
 
 
@@ -385,7 +385,7 @@ async def test_record_command_over_ble_keeps_every_sample_through_a_dropout(blue
     """`twitchwatch record --ble` in its own process: the recording holds exactly the samples the
     device sent, the dropout as faults, and one session across the reconnect."""
     from twitchwatch.recording import SessionReader
-    from twitchwatch.sources.virtual import VirtualDevice
+    from twitchwatch.virtual import VirtualDevice
 
     app = VirtualDeviceFirmware(VirtualDevice("quiet:60", seed=7, device_id="tw-rec"), speed=4.0)
     p = bluez.add_peripheral(FakePeripheral(SENSOR_ADDRESS, DEFAULT_NAME, PROTOCOL_SERVICE_UUID, STREAM_CHAR_UUID,

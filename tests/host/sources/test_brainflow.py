@@ -18,7 +18,7 @@ from brainflow.data_filter import DataFilter  # noqa: E402
 
 from twitchwatch.cli import main  # noqa: E402
 from twitchwatch.core.detector import make_detector  # noqa: E402
-from twitchwatch.model import Chunk, DetectorOutput, Fault  # noqa: E402
+from twitchwatch.model import Chunk, ConnectionChange, DetectorOutput, Fault  # noqa: E402
 from twitchwatch.recording import SessionReader  # noqa: E402
 from twitchwatch.sources import brainflow as tb  # noqa: E402
 from twitchwatch.sources.files import ArraySource, Segment  # noqa: E402
@@ -165,7 +165,7 @@ async def test_a_link_failure_reconnects_and_the_hole_is_a_gap(monkeypatch):
                 break
     await asyncio.wait_for(collect(), 30)
     await src.aclose()
-    states = [i["state"] for i in seen if isinstance(i, dict)]
+    states = [i.state for i in seen if isinstance(i, ConnectionChange)]
     assert states == ["disconnected", "connected"]
     gap = next(i for i in seen if isinstance(i, Fault))
     assert gap.kind == "gap" and gap.end_s - gap.start_s > 0.5

@@ -12,10 +12,10 @@ import serial
 
 from twitchwatch import sim
 from twitchwatch.errors import DeviceError, ProtocolVersionError
-from twitchwatch.model import Chunk, DeviceInfo, Fault, Status
+from twitchwatch.model import Chunk, ConnectionChange, DeviceInfo, Fault, Status
 from twitchwatch.protocol import Hello, encode
 from twitchwatch.sources.serial import SerialSource
-from twitchwatch.sources.virtual import VirtualDevice, VirtualSerialPort, wire_bytes
+from twitchwatch.virtual import VirtualDevice, VirtualSerialPort, wire_bytes
 
 SCENARIO = "quiet:6,rhythmic_jerking:6"
 
@@ -74,7 +74,7 @@ async def test_unplug_and_replug_continue_the_same_session_with_a_gap_fault():
                 if isinstance(item, Chunk) and unplugged_at is None and item.t_end_s > 3.0:
                     port.unplug()
                     unplugged_at = port.device_time_s
-                if isinstance(item, dict) and item["state"] == "disconnected":
+                if isinstance(item, ConnectionChange) and item.state == "disconnected":
                     # the device keeps sampling while unplugged; plug back after ~1 s of device time
                     while port.device_time_s < unplugged_at + 1.0:
                         await asyncio.sleep(0.01)
@@ -86,8 +86,8 @@ async def test_unplug_and_replug_continue_the_same_session_with_a_gap_fault():
             await asyncio.wait_for(run(), 20)
         finally:
             await src.aclose()
-    states = [i["state"] for i in items if isinstance(i, dict)]
-    assert states == ["disconnected", "connected"]
+    states = [i.state for i in items if isinstance(i, ConnectionChange)]
+    assert states == ["disconnected", "reconnecting", "connected"]
     gaps = [i for i in items if isinstance(i, Fault) and i.kind == "gap"]
     assert {g.stream for g in gaps} == {"accel", "emg"}
     for g in gaps:

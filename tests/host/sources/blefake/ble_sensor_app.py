@@ -156,7 +156,7 @@ class SensorFirmware:
 
 class VirtualDeviceFirmware:
     """Firmware for :class:`fake_bluez.FakePeripheral` made of the project's virtual device
-    (:class:`twitchwatch.sources.virtual.VirtualDevice`: simulator scenarios rendered into the
+    (:class:`twitchwatch.virtual.VirtualDevice`: simulator scenarios rendered into the
     frames the real firmware sends, STATUS, MARK and periodic HELLO included).
 
     Frames are released on the device clock (``speed`` device seconds per real second), which

@@ -521,14 +521,14 @@ class VirtualSerialPort:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m twitchwatch.sources.virtual [SCENARIO] [--speed X] [--seed N] [--loop]``:
+    """``python -m twitchwatch.virtual [SCENARIO] [--speed X] [--seed N] [--loop]``:
     serve the virtual device on a pty and print its path (record from it with
     ``twitchwatch record --serial PATH``); Ctrl-C to stop."""
     import argparse
     import signal
     import sys
 
-    p = argparse.ArgumentParser(prog="python -m twitchwatch.sources.virtual", description=main.__doc__)
+    p = argparse.ArgumentParser(prog="python -m twitchwatch.virtual", description=main.__doc__)
     p.add_argument("scenario", nargs="?", default="demo")
     p.add_argument("--speed", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=1)
