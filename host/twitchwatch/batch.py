@@ -34,7 +34,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TextIO
 
-from twitchwatch.errors import TwitchwatchError
+from twitchwatch.errors import ConfigError, RefuseOverwrite, TwitchwatchError
+from twitchwatch.replay import Progress, ReplayOptions, replay_file
 
 #: How many times a file is tried when its worker process dies (local pool).
 MAX_ATTEMPTS = 3
@@ -94,7 +95,7 @@ class FileResult:
 
 @dataclass(frozen=True)
 class BatchOptions:
-    """How to replay every file of a batch (see :class:`twitchwatch.commands.replay.ReplayOptions`)."""
+    """How to replay every file of a batch (see :class:`twitchwatch.replay.ReplayOptions`)."""
 
     format: str | None = None
     placement: str | None = None
@@ -170,8 +171,6 @@ def expand_paths(paths: Iterable[str], format: str | None = None) -> Expanded:
 
 def replay_path(path: str, options: BatchOptions) -> tuple[FileResult, ...]:
     """Replay one file quietly: its rows. Never raises for a bad file: the row says what went wrong."""
-    from twitchwatch.commands.replay import ReplayOptions, replay_file
-
     notes: list[str] = []
     try:
         summaries = replay_file(path, ReplayOptions(options.format, options.placement, options.classifier),
@@ -242,7 +241,7 @@ def _run_pool(paths: list[str], options: BatchOptions, jobs: int, progress: Prog
     from concurrent.futures.process import BrokenProcessPool
 
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["twitchwatch.batch", "twitchwatch.commands.replay", "twitchwatch.core.detector"])
+    ctx.set_forkserver_preload(["twitchwatch.batch", "twitchwatch.replay", "twitchwatch.core.detector"])
     results: dict[int, tuple] = {}
     attempts = {i: 0 for i in range(len(paths))}
     pending = list(range(len(paths)))
@@ -362,13 +361,10 @@ def run_batch_command(args) -> int:
     """``twitchwatch replay`` in batch mode: progress on stderr, the table on stdout (JSON Lines
     rows with ``--json``), ``--csv``/``--jsonl`` files. Exit 0 when every file replayed, 1 when
     some had a problem (their rows say which)."""
-    from twitchwatch.commands.replay import Progress
-    from twitchwatch.errors import ConfigError, RefuseOverwrite
-
     if args.speed is not None:
         raise ConfigError("--speed paces one file; it cannot be used with a batch")
     for out in (args.csv, args.jsonl):
-        if out and Path(out).exists() and not getattr(args, "force", False):
+        if out and Path(out).exists() and not args.force:
             raise RefuseOverwrite(f"{out}: already exists; use --force to overwrite it")
     found = expand_paths(args.files, args.format)
     if found.skipped:

@@ -580,6 +580,10 @@ class SessionReader:
 
     # ---- items ------------------------------------------------------------------------------
 
+    def cases(self) -> tuple:
+        """A session has no cases (see :class:`~twitchwatch.sources.base.FileSource`)."""
+        return ()
+
     def items(self, block_s: float = 10.0) -> Iterator[Chunk | Fault | Mark | Status | DeviceInfo]:
         """Chunks of about ``block_s`` seconds per stream (contiguous samples only), with the
         faults, marks and status reports in between; bounded memory. A corrupt region in the

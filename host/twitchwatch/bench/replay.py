@@ -59,12 +59,11 @@ def make_long_session(path: Path, hours: float) -> Path:
 
 
 _CHILD = r"""
-import json, resource, sys, time, io, contextlib, argparse
-from twitchwatch.commands.replay import replay
-args = argparse.Namespace(file=sys.argv[1], format=None, placement=None, json=True, speed=None, classifier=sys.argv[2])
+import json, resource, sys, time, io, contextlib
+from twitchwatch.replay import ReplayOptions, replay_file
 t, c = time.perf_counter(), time.process_time()
 with open("/dev/null", "w") as sink, contextlib.redirect_stdout(sink):
-    s = replay(args, progress_stream=io.StringIO())
+    s = replay_file(sys.argv[1], ReplayOptions(classifier=sys.argv[2]), as_json=True, progress_stream=io.StringIO())[-1]
 wall, cpu = time.perf_counter() - t, time.process_time() - c
 from twitchwatch.bench.speed import _vmhwm_mb
 print(json.dumps({"wall_s": wall, "cpu_s": cpu, "duration_s": s["duration_s"], "peak_kb": _vmhwm_mb() * 1024.0}))

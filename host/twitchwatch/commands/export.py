@@ -43,7 +43,7 @@ def resolve_session(text: str) -> Path:
 
 
 def run(args) -> int:
-    from twitchwatch.commands.replay import Progress
+    from twitchwatch.replay import Progress
     from twitchwatch.export import export_session
 
     session = resolve_session(args.session)

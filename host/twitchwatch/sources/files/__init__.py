@@ -21,35 +21,56 @@ or None).
 
 from __future__ import annotations
 
-from importlib import import_module
+from collections.abc import Callable
 from pathlib import Path
 
 from twitchwatch.errors import FileFormatError
+from twitchwatch.recording import MAGIC, SessionReader
+from twitchwatch.sources.base import FileSource
 
-from .base import ArraySource, Case, FileSource, Segment
+from .adl import read_adl
+from .base import ArraySource, Case, FileSourceBase, Segment
+from .csvfile import CsvSource
+from .daphnet import read_daphnet
+from .edf import EdfSource
+from .gaitmap import header_kind, read_gaitmap
+from .har import looks_like_har, read_har
+from .ipol import looks_like_ipol, read_ipol
+from .osd_log import looks_like_osd_log, read_osd_log
+from .osdb import read_osdb, read_osdb_report
+from .uea import read_uea
+from .wfdb import read_wfdb
 
-FORMATS: tuple[str, ...] = ("native", "csv", "edf", "daphnet", "uea", "osdb", "adl", "wfdb", "osd_log",
-                             "osdb_report", "har_csv", "ipol", "gaitmap")
-#: Extensions of native session files (helper D's recording module may declare its own).
-NATIVE_SUFFIXES = (".twr", ".tws", ".twsession")
-#: Readers of the formats added with the second batch of public data: format -> (module, function).
-READERS = {"osd_log": (".osd_log", "read_osd_log"), "osdb_report": (".osdb", "read_osdb_report"),
-           "har_csv": (".har", "read_har"), "ipol": (".ipol", "read_ipol"), "gaitmap": (".gaitmap", "read_gaitmap")}
+#: Extension of native session files.
+NATIVE_SUFFIX = ".twr"
 EXTENSIONS = {".csv": "csv", ".edf": "edf", ".ts": "uea", ".json": "osdb", ".hea": "wfdb", ".dat": "wfdb"}
 
 #: Bytes read to sniff a file's content (an OSD DataLog line is ~1,000 characters).
 SNIFF_BYTES = 16384
 
-__all__ = ["FORMATS", "ArraySource", "Case", "FileSource", "Segment", "detect_format", "open_file"]
+
+def _read_native(path: Path, placement: str | None) -> FileSource:
+    return SessionReader(path, placement=placement)
 
 
-def _native_suffixes() -> tuple[str, ...]:
+#: format -> reader(path, placement)
+READERS: dict[str, Callable[[Path, str | None], FileSource]] = {
+    "native": _read_native, "csv": CsvSource, "edf": EdfSource, "daphnet": read_daphnet, "uea": read_uea,
+    "osdb": read_osdb, "adl": read_adl, "wfdb": read_wfdb, "osd_log": read_osd_log,
+    "osdb_report": read_osdb_report, "har_csv": read_har, "ipol": read_ipol, "gaitmap": read_gaitmap,
+}
+FORMATS: tuple[str, ...] = tuple(READERS)
+
+__all__ = ["FORMATS", "ArraySource", "Case", "FileSource", "FileSourceBase", "Segment", "detect_format", "open_file"]
+
+
+def looks_native(path: Path) -> bool:
+    """True when the file starts with the session format's magic bytes."""
     try:
-        from twitchwatch import recording
-    except ImportError:
-        return NATIVE_SUFFIXES
-    own = getattr(recording, "SUFFIX", None) or getattr(recording, "EXTENSION", None)
-    return NATIVE_SUFFIXES + ((own,) if isinstance(own, str) else tuple(own or ()))
+        with open(path, "rb") as fh:
+            return fh.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
 
 
 def _head(path: Path) -> str:
@@ -66,10 +87,6 @@ def _sniff_csv(path: Path) -> str:
 
     A gaitmap stride label file raises FileFormatError (labels, not a recording).
     """
-    from .gaitmap import header_kind
-    from .har import looks_like_har
-    from .osd_log import looks_like_osd_log
-
     lines = _head(path).splitlines() + ["", ""]
     if looks_like_osd_log(lines[0]):
         return "osd_log"
@@ -88,8 +105,6 @@ def _sniff_json(path: Path) -> str:
 
 
 def _sniff_txt(path: Path) -> str:
-    from .ipol import looks_like_ipol
-
     head = _head(path)
     if looks_like_ipol(head.split("\n", 1)[0]):
         return "ipol"
@@ -111,7 +126,7 @@ def _sniff_txt(path: Path) -> str:
 def detect_format(path: Path) -> str:
     """The format name for ``path`` from its extension and, for .txt, .csv and .json, its first lines."""
     suffix = path.suffix.lower()
-    if suffix in _native_suffixes():
+    if suffix == NATIVE_SUFFIX:
         return "native"
     if suffix == ".csv":
         return _sniff_csv(path)
@@ -121,8 +136,6 @@ def detect_format(path: Path) -> str:
         return EXTENSIONS[suffix]
     if suffix == ".txt":
         return _sniff_txt(path)
-    from .native import looks_native
-
     if looks_native(path):
         return "native"
     raise FileFormatError(f"{path}: unknown file type {suffix or '(no extension)'}; "
@@ -151,29 +164,4 @@ def open_file(path, format: str | None = None, placement: str | None = None) -> 
     fmt = format.lower() if format else detect_format(path)
     if fmt not in FORMATS:
         raise FileFormatError(f"{path}: unknown format {format!r} (known: {', '.join(FORMATS)})")
-    if fmt == "native":
-        from .native import read_native
-        return read_native(path, placement)
-    if fmt == "csv":
-        from .csvfile import CsvSource
-        return CsvSource(path, placement)
-    if fmt == "edf":
-        from .edf import EdfSource
-        return EdfSource(path, placement)
-    if fmt == "daphnet":
-        from .daphnet import read_daphnet
-        return read_daphnet(path, placement)
-    if fmt == "uea":
-        from .uea import read_uea
-        return read_uea(path, placement)
-    if fmt == "osdb":
-        from .osdb import read_osdb
-        return read_osdb(path, placement)
-    if fmt == "adl":
-        from .adl import read_adl
-        return read_adl(path, placement)
-    if fmt in READERS:
-        module, function = READERS[fmt]
-        return getattr(import_module(module, __name__), function)(path, placement)
-    from .wfdb import read_wfdb
-    return read_wfdb(path, placement)
+    return READERS[fmt](path, placement)

@@ -63,21 +63,27 @@ class Case:
 
     name: str
     label: str
-    source: "FileSource"
+    source: "FileSourceBase"
     meta: dict = field(default_factory=dict)
 
 
-class FileSource:
-    """Base class: a file (or a part of one) as a source of chunks.
+class FileSourceBase:
+    """Base class of the dataset readers: a file (or a part of one) as a
+    :class:`~twitchwatch.sources.base.FileSource`.
 
     Subclasses set ``path``, ``format``, ``device_info``, ``annotations`` and implement
     :meth:`items`. ``async for item in source`` yields the DeviceInfo first, like every source.
+    Dataset files are read whole at open time: nothing is lost, progress is estimated.
     """
 
     path: Path
     format: str
     device_info: DeviceInfo
     annotations: tuple[Annotation, ...] = ()
+    t_start_s: float | None = None
+    progress: float | None = None
+    lost_bytes: int = 0
+    problem: str | None = None
 
     def items(self, block_s: float = 10.0) -> Iterator[FileItem]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -103,7 +109,7 @@ class FileSource:
                 await asyncio.sleep(0)  # let the event loop breathe on long files
 
 
-class ArraySource(FileSource):
+class ArraySource(FileSourceBase):
     """A source whose samples are already parsed into gap-free :class:`Segment` s.
 
     Parameters

@@ -19,7 +19,7 @@ import numpy as np
 from twitchwatch.errors import ConfigError, FileFormatError
 from twitchwatch.model import Chunk, DeviceInfo, Fault, StreamInfo
 
-from .base import FileSource, UNSTATED_ACCEL_RANGE_G, accel_stream, rate_from_times, resolve_placement
+from .base import FileSourceBase, UNSTATED_ACCEL_RANGE_G, accel_stream, rate_from_times, resolve_placement
 
 ACCEL_COLUMNS = ("ax", "ay", "az")
 EMG_COLUMNS = ("emg0", "emg1")
@@ -30,7 +30,7 @@ UNSTATED_EMG_RANGE_UV = 5000.0
 PROBE_ROWS = 4096
 
 
-class CsvSource(FileSource):
+class CsvSource(FileSourceBase):
     def __init__(self, path: Path, placement: str | None = None):
         self.path = Path(path)
         self.format = "csv"

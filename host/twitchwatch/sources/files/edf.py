@@ -22,7 +22,7 @@ import numpy as np
 from twitchwatch.errors import ConfigError, FileFormatError
 from twitchwatch.model import Annotation, Chunk, DeviceInfo, Fault, Mark, StreamInfo
 
-from .base import STANDARD_GRAVITY_M_S2, FileSource, resolve_placement
+from .base import STANDARD_GRAVITY_M_S2, FileSourceBase, resolve_placement
 
 G_PER_UNIT = {"g": 1.0, "mg": 1e-3, "m/s^2": 1 / STANDARD_GRAVITY_M_S2, "m/s2": 1 / STANDARD_GRAVITY_M_S2,
               "m/s**2": 1 / STANDARD_GRAVITY_M_S2, "m/s²": 1 / STANDARD_GRAVITY_M_S2}
@@ -30,7 +30,7 @@ UV_PER_UNIT = {"uv": 1.0, "µv": 1.0, "μv": 1.0, "mv": 1e3, "v": 1e6}
 NOT_EMG = ("ecg", "ekg", "eeg", "eog")
 
 
-class EdfSource(FileSource):
+class EdfSource(FileSourceBase):
     def __init__(self, path: Path, placement: str | None = None):
         import edfio
 

@@ -17,12 +17,12 @@ import numpy as np
 
 from twitchwatch.errors import ConfigError
 
-from .base import ArraySource, FileSource, Segment
+from .base import ArraySource, FileSourceBase, Segment
 
 KAISER_BETA = 5.0
 
 
-def upsample_accel(source: FileSource, min_rate_hz: float) -> FileSource:
+def upsample_accel(source: FileSourceBase, min_rate_hz: float) -> FileSourceBase:
     """``source`` with its accelerometer at >= ``min_rate_hz`` (itself when already fast enough).
 
     Parameters
@@ -32,7 +32,7 @@ def upsample_accel(source: FileSource, min_rate_hz: float) -> FileSource:
 
     Returns
     -------
-    FileSource whose accel stream (and every accel segment) has rate ``rate * up / down`` >= min_rate_hz
+    FileSourceBase whose accel stream (and every accel segment) has rate ``rate * up / down`` >= min_rate_hz
     """
     accel = source.device_info.stream("accel")
     if accel is None or accel.rate_hz >= min_rate_hz:
