@@ -34,6 +34,8 @@ from typing import Callable
 
 import numpy as np
 
+from twitchwatch.core.detector import make_detector
+from twitchwatch.core.run import run
 from twitchwatch.errors import ConfigError, FileFormatError, RefuseOverwrite
 from twitchwatch.model import Chunk, Fault, Mark
 from twitchwatch.recording import SessionReader
@@ -56,18 +58,8 @@ def detector_outputs(reader: SessionReader, classifier: str = "model") -> tuple[
     out = reader.outputs
     if out.events or out.episodes or out.alerts or out.windows:
         return out, False
-    from twitchwatch.core.detector import make_detector
-    from twitchwatch.model import DetectorOutput
-
     det = make_detector(reader.device_info, classifier=classifier)
-    parts = []
-    for item in reader.items(EXPORT_BLOCK_S):
-        if isinstance(item, Chunk):
-            parts.append(det.process(item))
-        elif isinstance(item, Fault):
-            parts.append(det.process_fault(item))
-    parts.append(det.finish())
-    return DetectorOutput.concat(parts), True
+    return run(det, reader.items(EXPORT_BLOCK_S)), True
 
 
 def data_gaps(reader: SessionReader, t0: float) -> list[tuple[float, float, str]]:

@@ -20,6 +20,8 @@ import time
 
 import numpy as np
 
+from twitchwatch.core.run import feed
+from twitchwatch.core.run import run as run_detector
 from twitchwatch.model import Chunk, DeviceInfo
 
 BENCH_SCENARIO = "quiet:60,fasciculation:120,walking:120,tapping:60,rhythmic_jerking:60,fidget:60,running:60,quiet:60"
@@ -62,9 +64,7 @@ def offline(info, accel, emg) -> tuple[float, str]:
     fa, fe = info.stream("accel").rate_hz, info.stream("emg").rate_hz
     chunks = list(blocks(accel, emg, fa, fe, BLOCK_S))
     t = time.perf_counter()
-    for c in chunks:
-        det.process(c)
-    det.finish()
+    run_detector(det, chunks)
     return accel.shape[0] / fa / (time.perf_counter() - t), name
 
 
@@ -79,8 +79,8 @@ def live(info, accel, emg, seconds: float) -> tuple[float, float]:
         ca = Chunk("accel", a0 / fa, fa, accel[a0:a1])
         ce = Chunk("emg", e0 / fe, fe, emg[e0:e1])
         t = time.perf_counter_ns()
-        det.process(ca)
-        det.process(ce)
+        feed(det, ca)
+        feed(det, ce)
         costs.append(time.perf_counter_ns() - t)
     us = np.array(costs) / 1000.0
     return float(np.percentile(us, 50)), float(np.percentile(us, 99))

@@ -14,7 +14,6 @@ Measured in one run:
 
 from __future__ import annotations
 
-import asyncio
 import os
 import tempfile
 import time

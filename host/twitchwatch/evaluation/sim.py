@@ -34,7 +34,8 @@ import numpy as np
 from twitchwatch.core.classify import load_classifier
 from twitchwatch.core.config import config_for_placement
 from twitchwatch.core.detector import Detector
-from twitchwatch.model import WINDOW_LABELS, Chunk, DetectorOutput, DeviceInfo, Fault, StreamInfo
+from twitchwatch.core.run import feed
+from twitchwatch.model import WINDOW_LABELS, Chunk, DetectorOutput, DeviceInfo
 
 #: First subject seed of the training corpus (``twitchwatch train``).
 TRAIN_SEED_BASE = 1000
@@ -132,13 +133,8 @@ def run_detectors(items, detectors: list[Detector]) -> list[DetectorOutput]:
     """Feed the same items to several detectors; one concatenated output per detector."""
     outs: list[list[DetectorOutput]] = [[] for _ in detectors]
     for item in items:
-        if isinstance(item, DeviceInfo):
-            continue
         for det, acc in zip(detectors, outs):
-            if isinstance(item, Chunk):
-                acc.append(det.process(item))
-            elif isinstance(item, Fault):
-                acc.append(det.process_fault(item))
+            acc.append(feed(det, item))
     return [DetectorOutput.concat(acc + [det.finish()]) for det, acc in zip(detectors, outs)]
 
 
