@@ -40,6 +40,9 @@ from pathlib import Path
 
 import numpy as np
 
+from twitchwatch.core.run import feed
+from twitchwatch.core.run import run as run_detector
+
 #: Issue 10's goals: key -> (comparison, bound).
 GOALS: dict[str, tuple[str, float]] = {
     "startup_over_python_s": ("<=", 0.5),
@@ -125,8 +128,8 @@ def live_cpu(info, accel, emg, seconds: float) -> tuple[float, float]:
         ca = Chunk("accel", a0 / fa, fa, accel[a0:a1])
         ce = Chunk("emg", e0 / fe, fe, emg[e0:e1])
         t = time.process_time_ns()
-        det.process(ca)
-        det.process(ce)
+        feed(det, ca)
+        feed(det, ce)
         costs.append(time.process_time_ns() - t)
     us = np.array(costs) / 1000.0
     return float(np.percentile(us, 50)), float(np.percentile(us, 99))
@@ -136,15 +139,13 @@ def live_cpu(info, accel, emg, seconds: float) -> tuple[float, float]:
 _OFFLINE_CHILD = r"""
 import json, sys, time
 from twitchwatch.bench.core import make
-from twitchwatch.core.run import feed
+from twitchwatch.core.run import run
 from twitchwatch.recording import SessionReader
 reader = SessionReader(sys.argv[1])
 info = reader.device_info
 det, _ = make(info)
 t, c = time.perf_counter(), time.process_time()
-for item in SessionReader(sys.argv[1]).items(60.0):
-    feed(det, item)
-det.finish()
+run(det, SessionReader(sys.argv[1]).items(60.0))
 print(json.dumps({"wall_s": time.perf_counter() - t, "cpu_s": time.process_time() - c}))
 """
 
@@ -180,9 +181,7 @@ def pipeline_over_bandpass(info, accel, emg, repeats: int = 3) -> dict:
     for _ in range(repeats):
         det, _ = make(info)
         t = time.process_time()
-        for ch in chunks:
-            det.process(ch)
-        det.finish()
+        run_detector(det, chunks)
         pipe = min(pipe, time.process_time() - t)
         emg_band = StreamingSOS(np.concatenate([
             design_bandpass(c.emg_band_hz, fe, c.filter_order, c.nyquist_fraction, "EMG band"),
@@ -202,12 +201,11 @@ _MEMORY_CHILD = r"""
 import json, sys
 from twitchwatch.bench.core import bench_data, blocks, make
 from twitchwatch.bench.speed import _vmhwm_mb
+from twitchwatch.core.run import run
 info, accel, emg = bench_data()
 det, _ = make(info)
 fa, fe = info.stream("accel").rate_hz, info.stream("emg").rate_hz
-for c in blocks(accel, emg, fa, fe, 60.0, int(sys.argv[1])):
-    det.process(c)
-det.finish()
+run(det, blocks(accel, emg, fa, fe, 60.0, int(sys.argv[1])))
 print(json.dumps(_vmhwm_mb()))
 """
 
