@@ -108,10 +108,7 @@ def make_source(args, loop_virtual: bool = False):
     if getattr(args, "ble", None):
         from twitchwatch.sources import ble
 
-        target = args.ble
-        if hasattr(ble, "BleSource") and hasattr(ble.BleSource, "for_target"):
-            return ble.BleSource.for_target(target), None, f"ble:{target}"
-        return ble.BleSource(name=target), None, f"ble:{target}"
+        return ble.BleSource.for_target(args.ble), None, f"ble:{args.ble}"
     return SerialSource(args.serial), None, args.serial or "serial"
 
 
