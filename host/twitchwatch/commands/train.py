@@ -3,9 +3,10 @@
 Trains each placement's models and writes ``<out>/<placement>.skops`` and ``<out>/MODEL_CARD.md``:
 
 - the window model (5 labels) on simulated subjects only;
-- the seizure model on the simulator and every real recording in ``--real`` (default
-  ``../shared/data/real`` beside the repository), with its alert settings chosen inside that data by
-  2-fold cross-validation over groups (:mod:`twitchwatch.learn.fit`) — the same procedure
+- the seizure model on the simulator and every real recording of the placement in ``--real``
+  (default ``../shared/data/real`` beside the repository; the foot model uses the foot and ankle
+  recordings, the wrist model the wrist ones), with its alert settings chosen inside that data by
+  3-fold cross-validation over groups (:mod:`twitchwatch.learn.fit`) — the same procedure
   ``twitchwatch evaluate --real`` repeats inside each of its folds.
 
 Same seed and same data, same model: the simulated corpus, the fits and the setting search are all
@@ -19,6 +20,8 @@ import datetime as _dt
 import json
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from twitchwatch.core.classify import MODELS_DIR, CompiledForest, save_model
 from twitchwatch.core.config import DetectorConfig
@@ -48,14 +51,11 @@ def add_arguments(p) -> None:
 
 def window_metrics(model, sim: Windows, held) -> dict:
     """Window accuracy and per-label recall of ``model`` on held-out simulated windows."""
-    import numpy as np
-
-    from twitchwatch.core.features import FEATURE_NAMES
 
     m = held & (sim.y_window >= 0)
     if not m.any():
         return {}
-    pred = np.asarray(model.classes_)[np.argmax(CompiledForest(model).predict_proba(sim.X[m][:, : len(FEATURE_NAMES)]), axis=1)]
+    pred = np.asarray(model.classes_)[np.argmax(CompiledForest(model).predict_proba(sim.X_window[m]), axis=1)]
     y = sim.y_window[m]
     return {"accuracy": float((pred == y).mean()), "windows": int(m.sum()),
             "recall": {lab: (float((pred[y == i] == i).mean()) if (y == i).any() else None) for i, lab in enumerate(WINDOW_LABELS)}}
@@ -68,7 +68,9 @@ def train_placement(placement: str, seed: int, subjects: int, minutes: float, re
     metrics = window_metrics(fit_window_model(sim.take(~held), seed), sim, held)
     window_model = fit_window_model(sim, seed)
     print(f"{placement}: choosing alert settings and fitting the seizure model", file=sys.stderr, flush=True)
-    seizure, outcome = train_seizure_model(Windows.join([sim, real]), placement, seed)
+    own = np.array([u.placement == placement for u in real.units])[real.unit] if real.unit.size else np.zeros(0, bool)
+    real = real.take(own)
+    seizure, outcome = train_seizure_model(Windows.join([sim, real]).with_window_model(window_model), placement, seed)
     info = {
         "placement": placement, "seed": seed, "subjects": subjects, "minutes_per_subject": minutes,
         "simulated_windows": int(sim.y.size), "real_windows": int(real.y.size),

@@ -49,13 +49,16 @@ class SeizureSettings:
 
     threshold : a window is rhythmic jerking when the model's probability is at least this
     veto_threshold : an OpenSeizureDetector warning window is rhythmic jerking unless the
-        probability is below this (above 1: OSD's warnings are not used)
+        probability, averaged over the last ``veto_windows`` windows, is below this (above 1: OSD's
+        warnings are not used)
     on_windows : consecutive rhythmic-jerking windows that raise a warning
+    veto_windows : windows averaged for the veto (1: the window's own probability)
     """
 
     threshold: float
     veto_threshold: float
     on_windows: int
+    veto_windows: int = 1
 
 
 class SeizureModel:

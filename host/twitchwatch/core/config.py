@@ -139,14 +139,9 @@ class DetectorConfig:
         return int(round(self.window_s / self.hop_s))
 
 
-#: Alert settings that differ by placement, chosen on the tuning subjects (seeds from 500 000, never
-#: the evaluation seeds) with ``twitchwatch.evaluation.sim.tune_alert_settings``. Wrist movements
-#: (tooth brushing, dish washing) give short runs of confident rhythmic-jerking windows; requiring
-#: p >= 0.95 for 6 consecutive windows (3 s) removed them there at 100 % sensitivity and ~4 s median
-#: latency. The foot needed no change (no false alarm on its tuning day with the defaults).
-PLACEMENT_SETTINGS: dict[str, tuple[tuple[str, float], ...]] = {
-    "wrist": (("rj_min_probability", 0.95), ("rj_on_windows", 6)),
-}
+#: Detector settings that differ by placement (none today: a trained model carries its own alert
+#: settings, :class:`twitchwatch.core.classify.SeizureSettings`).
+PLACEMENT_SETTINGS: dict[str, tuple[tuple[str, float], ...]] = {}
 
 
 def config_for_placement(placement: str, base: DetectorConfig | None = None) -> DetectorConfig:

@@ -26,10 +26,27 @@ import numpy as np
 from twitchwatch.core.blocks import BlockReducer, block_ids, block_of
 from twitchwatch.core.classify import WindowClassifier, load_classifier
 from twitchwatch.core.config import DetectorConfig, config_for_placement
-from twitchwatch.core.context import OSD_FEATURES, ContextTracker
+from twitchwatch.core.context import (
+    M10_ABSENT,
+    M10_FEATURES,
+    MAGNITUDE_RATE_HZ,
+    OSD_FEATURES,
+    SHORT_S,
+    ContextTracker,
+    RunningMean,
+    seizure_matrix,
+)
 from twitchwatch.core.episodes import EpisodeTracker, FaultTracker
 from twitchwatch.core.events import EventDetector, EventSettings, merge_channel_twitches
-from twitchwatch.core.features import AccelWindows, EmgWindows, WindowBatch, column, compute_features
+from twitchwatch.core.features import (
+    AccelWindows,
+    EmgWindows,
+    WindowBatch,
+    column,
+    compute_features,
+    magnitude_features,
+    MAGNITUDE_KEYS,
+)
 from twitchwatch.core.filters import AccelFilters, Decimator, EmgFilters, decimation_factor
 from twitchwatch.core.osd import OsdConfig, OsdStream
 from twitchwatch.errors import ConfigError
@@ -110,6 +127,11 @@ class _Stream:
         # log10 ROI power, ROI ratio, OSD's alarm count (s) at that block
         self.osd = OsdStream(rate_hz, channels, t0_s) if self.kind == "accel" and channels in (1, 3) else None
         self.osd_blocks = np.zeros((0, 5))
+        # the 25 Hz magnitude OSD resamples (g): samples mag25_base.. of the run; its first sample pads
+        # windows that reach back before the run began
+        self.mag25 = np.zeros(0)
+        self.mag25_base = 0
+        self.mag25_first: float | None = None
 
     # -- per chunk ---------------------------------------------------------------------------------
     def expected_t(self) -> float:
@@ -183,6 +205,10 @@ class _Stream:
 
     def _add_osd_blocks(self, raw: np.ndarray) -> None:
         b = self.osd.push(raw)
+        if b.magnitude_g.size:
+            if self.mag25_first is None:
+                self.mag25_first = float(b.magnitude_g[0])
+            self.mag25 = np.concatenate([self.mag25, b.magnitude_g])
         if not b.count:
             return
         count_s = self.osd_blocks[-1, 4] if self.osd_blocks.shape[0] else 0.0
@@ -194,6 +220,22 @@ class _Stream:
                                 b.ratio.astype(float), counts])
         self.osd_blocks = np.concatenate([self.osd_blocks, rows])
 
+    def _last_input_s(self, ends_s: np.ndarray) -> np.ndarray:
+        """Time of the last input sample before each window end, s from the run's start."""
+        return (np.ceil((ends_s - self.t0_s) * self.rate_hz - 1e-9) - 1) / self.rate_hz
+
+    def magnitude_at(self, ends_s: np.ndarray) -> np.ndarray:
+        """(w, SHORT_S x 25) 25 Hz magnitude (g) up to the last sample at or before each window's
+        last input sample: present whatever the chunking, since the resampler emits a 25 Hz sample
+        once an input at or after its time arrived."""
+        n = int(round(SHORT_S * MAGNITUDE_RATE_HZ))
+        k_last = np.floor(self._last_input_s(ends_s) * MAGNITUDE_RATE_HZ + 1e-9).astype(np.int64)
+        idx = k_last[:, None] - (n - 1) + np.arange(n)[None, :]
+        before = idx < 0
+        pos = np.clip(idx - self.mag25_base, 0, max(self.mag25.size - 1, 0))
+        x = self.mag25[pos] if self.mag25.size else np.zeros(idx.shape)
+        return np.where(before, self.mag25_first or 0.0, x)
+
     def osd_at(self, ends_s: np.ndarray) -> np.ndarray:
         """OSD's view at each window end: (w, len(OSD_FEATURES)) from the last block whose samples all
         lie before the window's end (so it is complete when the window is, whatever the chunking):
@@ -202,7 +244,7 @@ class _Stream:
         out = np.zeros((ends_s.size, len(OSD_FEATURES)))
         if self.osd is None or not self.osd_blocks.shape[0]:
             return out
-        last_in = (np.ceil((ends_s - self.t0_s) * self.rate_hz - 1e-9) - 1) / self.rate_hz + self.t0_s
+        last_in = self._last_input_s(ends_s) + self.t0_s
         j = np.searchsorted(self.osd_blocks[:, 0], last_in + 1.0 / self.osd.config.rate_hz + 1e-9, side="right") - 1
         ok = j >= 0
         out[ok] = self.osd_blocks[j[ok], 1:]
@@ -278,6 +320,12 @@ class _Stream:
         old = self.osd_blocks[:, 0] < next_window_start_s - OSD_HISTORY_S
         if old.any() and old.sum() < self.osd_blocks.shape[0]:
             self.osd_blocks = self.osd_blocks[int(old.sum()):]
+        # the next window's magnitude starts SHORT_S before its end (window_s after its start); 1 s spare
+        first_needed = int(math.floor((next_window_start_s - self.t0_s + self.c.window_s - SHORT_S - 1.0) * MAGNITUDE_RATE_HZ))
+        drop25 = min(first_needed - self.mag25_base, self.mag25.size)
+        if drop25 > 0:
+            self.mag25 = self.mag25[drop25:]
+            self.mag25_base += drop25
         keep_from = int(self.feature_start(np.array([next_window_start_s]))[0])
         drop = keep_from - self.buffer_base
         if drop > 0 and self.buffer:
@@ -302,7 +350,8 @@ class Detector:
     def __init__(self, device_info: DeviceInfo, classifier: WindowClassifier, config: DetectorConfig = DetectorConfig(),
                  feature_hook=None):
         self.device_info = device_info
-        #: optional callable(starts_s (w,), features (w, f), valid (w,)) for training/evaluation tools
+        #: optional callable(starts_s (w,), window features (w, f), seizure features (w, g), valid (w,))
+        #: for training tools
         self.feature_hook = feature_hook
         self.classifier = classifier
         self.seizure = classifier.seizure
@@ -310,6 +359,7 @@ class Detector:
             config = replace(config, rj_on_windows=self.seizure.settings.on_windows)
         self.c = config
         self.context = ContextTracker(config.hop_s)
+        self.veto_mean = RunningMean(self.seizure.settings.veto_windows if self.seizure is not None else 1)
         if abs(config.window_s / config.hop_s - round(config.window_s / config.hop_s)) > 1e-9:
             raise ConfigError(f"window {config.window_s} s is not a multiple of the hop {config.hop_s} s")
         self.declared = {s.kind: s for s in device_info.streams if s.kind in ("accel", "emg") and s.channels > 0}
@@ -404,6 +454,7 @@ class Detector:
         self.streams[kind] = _Stream(old.info, chunk.rate_hz, samples.shape[1], chunk.t0_s, self.c)
         self.next_k = None  # recomputed: windows across the gap are skipped
         self.context.reset()
+        self.veto_mean.reset()
 
     def _active_streams(self) -> list[_Stream]:
         """Streams that windows wait for (declared streams that never delivered are dropped after a while)."""
@@ -453,6 +504,7 @@ class Detector:
         ends = starts + self.c.window_s
         accel = emg = None
         osd = np.zeros((k.size, len(OSD_FEATURES)))
+        m10 = np.broadcast_to(M10_ABSENT, (k.size, len(M10_FEATURES))).copy()
         valid = np.ones(k.size, dtype=bool)
         flags: dict[str, dict[str, np.ndarray]] = {}
         for st in streams:
@@ -467,8 +519,14 @@ class Detector:
                               "signal_lost": (flat | (stats[:, 1] / n > 0.5)) & ~in_gap,
                               "saturated": clip_frac > self.c.clip_fraction}
             data = st.take(starts)
-            if st.kind == "accel":
+            if st.kind == "accel" and st.osd is not None:
                 osd = st.osd_at(ends)
+                x = st.magnitude_at(ends)
+                mf = magnitude_features(x - x.mean(axis=1, keepdims=True), MAGNITUDE_RATE_HZ)
+                for i, key in enumerate(MAGNITUDE_KEYS):
+                    m10[:, 1 + i] = mf[key]
+                m10[:, 0] = 1.0
+            if st.kind == "accel":
                 accel = AccelWindows(st.feature_rate_hz, data["move"], data["gravity"], data["env"], data["snr"], clip_frac)
             else:
                 zcr = stats[:, 3 : 3 + st.channels].mean(axis=1) / self.c.window_s
@@ -477,11 +535,13 @@ class Detector:
         # Rounded so that the last bits of batched FFTs/reductions (which can differ with the number of
         # windows in a batch) never reach the output: chunking invariance is exact.
         feats = np.round(compute_features(WindowBatch(k.size, accel, emg)), FEATURE_DECIMALS)
-        context = self.context.step(feats, osd[:, 0])
-        seizure_feats = np.round(np.concatenate([feats, osd, context], axis=1), FEATURE_DECIMALS)
+        context = self.context.step(m10, osd[:, 0])
+        proba = self.classifier.predict_proba(feats)
+        rj_probability = proba[:, WINDOW_LABELS.index("rhythmic_jerking")]
+        seizure_feats = np.round(seizure_matrix(feats, m10, osd, context, rj_probability), FEATURE_DECIMALS)
         if self.feature_hook is not None:
-            self.feature_hook(starts, seizure_feats, valid)
-        label_idx, confidence, instant = self._label(feats, seizure_feats, osd)
+            self.feature_hook(starts, feats, seizure_feats, valid)
+        label_idx, confidence, instant, sustain = self._label(proba, seizure_feats, osd)
         acc = feats[:, column("acc_present")] > 0
         is_rj = label_idx == WINDOW_LABELS.index("rhythmic_jerking")
         # rhythmic jerking: the jerk rate (envelope rhythm); otherwise the movement's spectral peak (a
@@ -501,7 +561,7 @@ class Detector:
             (("dominant_hz", round(d, 3)), ("rhythmicity", round(r, 3)), ("probability", round(c, 3)))
             for d, r, c in zip(dominant.tolist(), rhythm.tolist(), confidence.tolist())
         ]
-        episodes, alerts = self.episodes.step(labels, starts, ends, dominant, spread, reasons, instant)
+        episodes, alerts = self.episodes.step(labels, starts, ends, dominant, spread, reasons, instant, sustain)
         faults: list[Fault] = []
         for kind, fl in flags.items():
             for fk in ("invalid_samples", "signal_lost", "saturated"):
@@ -515,33 +575,35 @@ class Detector:
         alerts.sort(key=lambda a: (a.t_s, ALERT_ORDER.get(a.level, len(ALERT_ORDER)), a.kind))
         return windows, episodes, alerts, faults
 
-    def _label(self, feats: np.ndarray, seizure_feats: np.ndarray, osd: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Label index, confidence and "opens an episode at once" of each window.
+    def _label(self, proba: np.ndarray, seizure_feats: np.ndarray, osd: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Label index, confidence, "opens an episode at once" and "keeps an open one open" of each window.
 
-        With a seizure model, rhythmic jerking is its decision: probability >= its threshold, or
-        OpenSeizureDetector warning (alarm count > 5 s) and probability >= the veto threshold (OSD's
-        warnings pass unless the model is confident they are not a seizure; such a window opens an
-        episode at once, as OSD's own warning would). Other windows take the window classifier's most
+With a seizure model, rhythmic jerking is its decision: probability >= its threshold, or
+        OpenSeizureDetector warning (alarm count > 5 s) and the probability averaged over the last
+        ``veto_windows`` windows >= the veto threshold (OSD's warnings pass unless the model is
+        confident they are not a seizure; such a window opens an episode at once, as OSD's own
+        warning would, and a vetoed one still keeps an open episode open, so a veto never splits one
+        alert into two). Other windows take the window classifier's most
         likely other label. Without one (the rule baseline), rhythmic jerking is the window
         classifier's label when its probability reaches ``rj_min_probability``.
         """
-        proba = self.classifier.predict_proba(feats)
         rj = WINDOW_LABELS.index("rhythmic_jerking")
-        rows = np.arange(feats.shape[0])
+        rows = np.arange(proba.shape[0])
         ranked = proba.copy()
         if self.seizure is None:
             ranked[:, rj] = np.where(proba[:, rj] >= self.c.rj_min_probability, proba[:, rj], -1.0)
             label_idx = np.argmax(ranked, axis=1)
-            return label_idx, np.round(proba[rows, label_idx], OUTPUT_DECIMALS), np.zeros(rows.size, bool)
+            none = np.zeros(rows.size, bool)
+            return label_idx, np.round(proba[rows, label_idx], OUTPUT_DECIMALS), none, none
         s = self.seizure.settings
         p = self.seizure.probability(seizure_feats)
         osd_warning = osd[:, OSD_FEATURES.index("osd_count_s")] > OsdConfig().warn_time_s
-        net = osd_warning & (p >= s.veto_threshold)
+        net = osd_warning & (self.veto_mean.step(p) >= s.veto_threshold)
         hit = (p >= s.threshold) | net
         ranked[:, rj] = -1.0
         label_idx = np.where(hit, rj, np.argmax(ranked, axis=1))
-        return label_idx, np.round(np.where(hit, p, proba[rows, label_idx]), OUTPUT_DECIMALS), net
+        return label_idx, np.round(np.where(hit, p, proba[rows, label_idx]), OUTPUT_DECIMALS), net, osd_warning & ~hit
 
     def _not_worn(self, feats: np.ndarray) -> np.ndarray:
         acc = feats[:, column("acc_present")] > 0

@@ -2,7 +2,8 @@
 
 Rhythmic jerking: ``rj_on_windows`` consecutive windows open an episode and raise a ``warning``
 (a window flagged ``instant`` opens it at once: OpenSeizureDetector's warning that the seizure model
-let through already stands for 10 s of evidence);
+let through already stands for 10 s of evidence; a window flagged ``sustain`` keeps an open one
+open without opening one: OSD still warns there, the model's veto only decides whether to alert);
 it becomes an ``alarm`` when it has lasted ``alarm_after_s`` or a window shows spread (whole-limb
 movement); ``rj_off_windows`` consecutive other windows end it. Tremor and fasciculation clusters
 become episodes the same way (``cluster_*`` counts) but never raise alerts. Device faults are
@@ -50,11 +51,12 @@ class EpisodeTracker:
         self.off = {RHYTHMIC: config.rj_off_windows, **{k: config.cluster_off_windows for k in CLUSTER_KINDS}}
 
     def step(self, labels: list[str], starts: np.ndarray, ends: np.ndarray, dominant_hz: np.ndarray,
-             spread: np.ndarray, reasons: list[tuple], instant: np.ndarray | None = None
-             ) -> tuple[list[Episode], list[Alert]]:
+             spread: np.ndarray, reasons: list[tuple], instant: np.ndarray | None = None,
+             sustain: np.ndarray | None = None) -> tuple[list[Episode], list[Alert]]:
         """Feed windows in time order (labels "" for a window that could not be labelled); ``instant``
         (bool per window) marks rhythmic-jerking windows that open an episode without waiting for
-        ``rj_on_windows``."""
+        ``rj_on_windows``; ``sustain`` (bool per window) marks other windows that keep an open
+        rhythmic-jerking episode open."""
         episodes: list[tuple[int, int, Episode]] = []
         alerts: list[Alert] = []
         for order, (kind, run) in enumerate(self.runs.items()):
@@ -64,6 +66,8 @@ class EpisodeTracker:
             for i, hit in enumerate(hits):
                 closed: list[Episode] = []
                 now = hit and kind == RHYTHMIC and instant is not None and bool(instant[i])
+                if not hit and kind == RHYTHMIC and run.open and sustain is not None and bool(sustain[i]):
+                    hit = True
                 self._advance(kind, run, hit, float(starts[i]), float(ends[i]), float(dominant_hz[i]),
                               bool(spread[i]), reasons[i], closed, alerts, now)
                 episodes.extend((i, order, ep) for ep in closed)

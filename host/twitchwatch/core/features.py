@@ -43,6 +43,9 @@ MAG_RMS_BAND_HZ = (1.0, 12.0)
 #: A local maximum of |magnitude - mean| counts as a jerk when above this multiple of the window's RMS
 #: (assumption: one RMS separates jerks from the ripple between them).
 JERK_PEAK_RMS = 1.0
+#: Lags of the magnitude's autocorrelation peaks, s: 0.12-0.5 s (2-8 Hz: clonic jerks, brushing,
+#: tremor) and 0.5-2 s (0.5-2 Hz: gait, slow jerking) (DETECTION_NOTES.md).
+AUTOCORR_FAST_S, AUTOCORR_SLOW_S = (0.12, 0.5), (0.5, 2.0)
 
 ACCEL_FEATURES = (
     "acc_present", "acc_3axis", "acc_log_rms", "acc_dom_hz", "acc_peak_frac", "acc_entropy",
@@ -53,11 +56,12 @@ ACCEL_FEATURES = (
 )
 #: Features of the acceleration magnitude |a| (what a wrist watch and the OSD database record): band
 #: power fractions, OSD's region of interest and the 2-4 Hz "flap" band, jerk irregularity.
-MAG_FEATURES = (
-    "mag_log_rms", "mag_dom_hz", "mag_frac_0", "mag_frac_1", "mag_frac_2", "mag_frac_3", "mag_frac_4",
-    "mag_frac_5", "mag_roi_frac", "mag_flap_frac", "mag_kurtosis", "mag_crest", "mag_peak_cv", "mag_peak_iei_cv",
-    "mag_peak_rate",
+#: (:func:`magnitude_features`; the seizure model computes the same on 10 s of the 25 Hz magnitude).
+MAGNITUDE_KEYS = (
+    "log_rms", "dom_hz", "frac_0", "frac_1", "frac_2", "frac_3", "frac_4", "frac_5", "roi_frac", "flap_frac",
+    "kurtosis", "crest", "peak_cv", "peak_iei_cv", "peak_rate", "autocorr_fast", "autocorr_slow",
 )
+MAG_FEATURES = tuple(f"mag_{k}" for k in MAGNITUDE_KEYS)
 EMG_FEATURES = (
     "emg_present", "emg_2ch", "emg_log_env", "emg_env_cv", "emg_rhythm", "emg_rhythm_hz",
     "emg_onset_rate", "emg_iei_cv", "emg_active_frac", "emg_burst_s", "emg_log_peak_snr",
@@ -336,34 +340,63 @@ def _peak_statistics(x: np.ndarray, rms: np.ndarray, rate_hz: float) -> tuple[np
     return height_cv, iei_cv, k / (n / rate_hz)
 
 
-def _magnitude_features(a: AccelWindows, out: np.ndarray) -> None:
-    put = lambda name, v: out.__setitem__((slice(None), _INDEX[name]), v)  # noqa: E731
-    x = _magnitude(a)
+def _autocorr_peaks(x: np.ndarray, rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    """Highest normalised autocorrelation of (w, n) zero-mean windows at AUTOCORR_FAST_S and
+    AUTOCORR_SLOW_S lags (0 where a range holds no lag or the window is silent); each (w,)."""
     w, n = x.shape
-    nfft, taper, freqs, member, dom_ok = _magnitude_plan(n, float(a.rate_hz))
+    nfft = _nfft(2 * n)
+    ac = np.fft.irfft(np.abs(np.fft.rfft(x, nfft, axis=1)) ** 2, nfft, axis=1)[:, :n]
+    zero = ac[:, :1]
+    ac = np.where(zero > 1e-30, ac / np.where(zero > 1e-30, zero, 1.0), 0.0)
+    lags = np.arange(n) / rate_hz
+    out = []
+    for lo, hi in (AUTOCORR_FAST_S, AUTOCORR_SLOW_S):
+        sel = (lags >= lo) & (lags <= hi)
+        out.append(ac[:, sel].max(axis=1) if sel.any() else np.zeros(w))
+    return out[0], out[1]
+
+
+def magnitude_features(x: np.ndarray, rate_hz: float) -> dict[str, np.ndarray]:
+    """Features of the acceleration magnitude, :data:`MAGNITUDE_KEYS` -> (w,) arrays.
+
+    Parameters
+    ----------
+    x : (w, n) magnitude |a| minus its window mean, g
+    rate_hz : sampling rate of x, Hz
+
+    Band fractions are of the 0.3-12.5 Hz power (bands clipped below 0.9 x Nyquist), log_rms is
+    log10 g of the 1-12 Hz band, dom_hz the 0.5-12 Hz spectral peak, kurtosis the plain fourth
+    moment ratio (3 for Gaussian), crest max|x| / rms, peak_* the jerk statistics of
+    :func:`_peak_statistics`, autocorr_* of :func:`_autocorr_peaks`.
+    """
+    w, n = x.shape
+    nfft, taper, freqs, member, dom_ok = _magnitude_plan(n, float(rate_hz))
     power = np.abs(np.fft.rfft(x * taper, nfft, axis=1)) ** 2
     bands = power @ member  # (w, 10): six bands, their total, ROI, flap, RMS band
     total = bands[:, 6]
     frac = bands / np.maximum(total, 1e-30)[:, None]
     silent = total < 1e-20
-    for i in range(len(MAG_BANDS_HZ)):
-        put(f"mag_frac_{i}", np.where(silent, 0.0, frac[:, i]))
-    put("mag_roi_frac", np.where(silent, 0.0, frac[:, 7]))
-    put("mag_flap_frac", np.where(silent, 0.0, frac[:, 8]))
+    out = {f"frac_{i}": np.where(silent, 0.0, frac[:, i]) for i in range(len(MAG_BANDS_HZ))}
+    out["roi_frac"] = np.where(silent, 0.0, frac[:, 7])
+    out["flap_frac"] = np.where(silent, 0.0, frac[:, 8])
     # Parseval (one-sided, zero-padded to nfft): 2 * sum |X_k|^2 / nfft = sum (taper x)^2, and a Hann
     # taper keeps 3/8 of a stationary signal's power: mean square = 2 * band / (nfft * n * 3/8)
     band_ms = 2.0 * bands[:, 9] / (nfft * n * 0.375)
-    put("mag_log_rms", np.log10(np.sqrt(band_ms) + 1e-4))
+    out["log_rms"] = np.log10(np.sqrt(band_ms) + 1e-4)
     dom = np.where(dom_ok[None, :], power, -1.0)
-    put("mag_dom_hz", np.where(silent, 0.0, freqs[np.argmax(dom, axis=1)]))
+    out["dom_hz"] = np.where(silent, 0.0, freqs[np.argmax(dom, axis=1)])
     m2 = (x * x).mean(axis=1)
     rms = np.sqrt(m2)
-    put("mag_kurtosis", np.where(m2 > 1e-20, (x**2 * x**2).mean(axis=1) / np.maximum(m2 * m2, 1e-40), 0.0))
-    put("mag_crest", np.where(rms > 1e-10, np.abs(x).max(axis=1) / np.maximum(rms, 1e-10), 0.0))
-    cv, iei, rate = _peak_statistics(x, rms, a.rate_hz)
-    put("mag_peak_cv", cv)
-    put("mag_peak_iei_cv", iei)
-    put("mag_peak_rate", rate)
+    out["kurtosis"] = np.where(m2 > 1e-20, (x**2 * x**2).mean(axis=1) / np.maximum(m2 * m2, 1e-40), 0.0)
+    out["crest"] = np.where(rms > 1e-10, np.abs(x).max(axis=1) / np.maximum(rms, 1e-10), 0.0)
+    out["peak_cv"], out["peak_iei_cv"], out["peak_rate"] = _peak_statistics(x, rms, rate_hz)
+    out["autocorr_fast"], out["autocorr_slow"] = _autocorr_peaks(x, rate_hz)
+    return out
+
+
+def _magnitude_features(a: AccelWindows, out: np.ndarray) -> None:
+    for key, value in magnitude_features(_magnitude(a), a.rate_hz).items():
+        out[:, _INDEX["mag_" + key]] = value
 
 
 def _emg_features(e: EmgWindows, out: np.ndarray) -> None:

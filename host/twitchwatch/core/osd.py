@@ -143,7 +143,8 @@ class OsdBlocks:
 
     end_s : end of each 5 s block on the stream's clock, s; spec, roi, ratio : the watch's integer
     powers and 10 x ROI / spectrum; positive : OSD's per-block test; peak_hz : frequency of the
-    largest ROI bin, Hz.
+    largest ROI bin, Hz. magnitude_g : the 25 Hz magnitude samples (g) this push produced, whether or
+    not they completed a block (sample k of the run is at t0 + k / 25 s).
     """
 
     end_s: np.ndarray
@@ -152,6 +153,7 @@ class OsdBlocks:
     ratio: np.ndarray
     positive: np.ndarray
     peak_hz: np.ndarray
+    magnitude_g: np.ndarray
 
     @property
     def count(self) -> int:
@@ -183,8 +185,8 @@ class OsdStream:
     def push(self, samples_g: np.ndarray) -> OsdBlocks:
         cfg = self.config
         y = self._resampler.push(np.asarray(samples_g, dtype=np.float64))
+        mag = np.abs(y[:, 0]) if self.channels == 1 else np.sqrt((y * y).sum(axis=1))
         if y.shape[0]:
-            mag = np.abs(y[:, 0]) if self.channels == 1 else np.sqrt((y * y).sum(axis=1))
             self._buf = np.concatenate([self._buf, mag * MG_PER_G])
         n = self._buf.size // cfg.window_n
         used = n * cfg.window_n
@@ -196,4 +198,4 @@ class OsdStream:
         peak_hz = (r0 + np.argmax(power[:, r0:r1 + 1], axis=1)) * cfg.rate_hz / cfg.window_n if n else np.zeros(0)
         end_s = self.t0_s + (self._done + 1 + np.arange(n)) * cfg.block_s
         self._done += n
-        return OsdBlocks(end_s, spec, roi, roi_ratio(spec, roi), positive_windows(spec, roi, cfg), peak_hz)
+        return OsdBlocks(end_s, spec, roi, roi_ratio(spec, roi), positive_windows(spec, roi, cfg), peak_hz, mag)

@@ -1,7 +1,8 @@
 """Cross-fitted detection figures on the real recordings: the only twitchwatch figures that count.
 
 For each group (a person, or a source whose persons are unknown; :mod:`.datasets`) the seizure model
-of the group's placement is trained on the simulator and every *other* real group, its alert
+of the group's placement is trained on the simulator of that placement and every *other* real group
+of that placement (wrist: wrist recordings; foot: foot and ankle recordings), its alert
 settings chosen inside that training data (:func:`twitchwatch.learn.fit.choose_settings`), and the
 group's recordings are replayed through the product's Detector built with that model. OSD runs on
 exactly the same recordings. The window (5-label) model is trained on the simulator only, so it is
@@ -78,6 +79,7 @@ def crossfit_scores(units: list[Unit], real: Windows, sims: dict, window_models:
     """
     train_units = [u for u in units if u.train]
     group_of_window = np.array([u.group for u in train_units])[real.unit] if real.unit.size else np.zeros(0, str)
+    place_of_window = np.array([u.placement for u in train_units])[real.unit] if real.unit.size else np.zeros(0, str)
     groups = sorted({u.group for u in train_units})
     scores: dict[int, UnitScore] = {}
     folds: dict = {}
@@ -88,7 +90,8 @@ def crossfit_scores(units: list[Unit], real: Windows, sims: dict, window_models:
         if progress:
             print(f"  fold {n + 1}/{len(groups)}: leave out {g} ({len(members)} recording(s), {placement} model)",
                   file=sys.stderr, flush=True)
-        training = Windows.join([sims[placement], real.take(group_of_window != g)])
+        training = Windows.join([sims[placement], real.take((group_of_window != g) & (place_of_window == placement))]
+                                ).with_window_model(window_models[placement])
         model, outcome = train_seizure_model(training, placement, seed)
         folds[g] = {"placement": placement, "settings": model.settings.__dict__,
                     "training_outcome": outcome.__dict__}
@@ -100,7 +103,8 @@ def crossfit_scores(units: list[Unit], real: Windows, sims: dict, window_models:
         by_placement = {}
         for u in rest:
             if u.placement not in by_placement:
-                training = Windows.join([sims[u.placement], real])
+                training = Windows.join([sims[u.placement], real.take(place_of_window == u.placement)]
+                                        ).with_window_model(window_models[u.placement])
                 model, _ = train_seizure_model(training, u.placement, seed)
                 by_placement[u.placement] = ModelClassifier.in_memory(window_models[u.placement], model, "all groups")
             scores[index[id(u)]] = score_unit(replay_unit(u, by_placement[u.placement]), u)

@@ -25,7 +25,6 @@ The rule-based baseline runs on exactly the same data and is reported under ``ba
 from __future__ import annotations
 
 import json
-import math
 import sys
 from dataclasses import dataclass, replace
 
@@ -110,25 +109,6 @@ def _magnitude(items):
 # ---------------------------------------------------------------------------------------------
 # running detectors and collecting windows
 # ---------------------------------------------------------------------------------------------
-class FeatureLog:
-    """Collects (window starts, features, valid) from a Detector's feature hook."""
-
-    def __init__(self):
-        self.starts: list[np.ndarray] = []
-        self.features: list[np.ndarray] = []
-        self.valid: list[np.ndarray] = []
-
-    def __call__(self, starts, feats, valid) -> None:
-        self.starts.append(np.asarray(starts, float))
-        self.features.append(np.asarray(feats, float))
-        self.valid.append(np.asarray(valid, bool))
-
-    def arrays(self, n_features: int):
-        if not self.starts:
-            return np.zeros(0), np.zeros((0, n_features)), np.zeros(0, bool)
-        return np.concatenate(self.starts), np.concatenate(self.features), np.concatenate(self.valid)
-
-
 def run_detectors(items, detectors: list[Detector]) -> list[DetectorOutput]:
     """Feed the same items to several detectors; one concatenated output per detector."""
     outs: list[list[DetectorOutput]] = [[] for _ in detectors]
@@ -357,57 +337,3 @@ def run(args) -> int:
     for label, row in zip(WINDOW_LABELS, result["confusion"]["matrix"]):
         print(f"  {label:<20}" + "".join(f"{v:>8}" for v in row))
     return 0
-
-
-# ---------------------------------------------------------------------------------------------
-# tuning of the alert settings (on TUNE seeds only, never on the evaluation seeds)
-# ---------------------------------------------------------------------------------------------
-#: First subject seed of the tuning corpus: same kind of corpus as the evaluation, other subjects.
-TUNE_SEED_BASE = 500_000
-
-
-def tune_alert_settings(placement: str = "foot", first_seed: int = TUNE_SEED_BASE, quick: bool = False,
-                        probabilities=(0.5, 0.6, 0.7, 0.8, 0.9), on_windows=(2, 3, 4)) -> list[dict]:
-    """Sensitivity, false alarms and latency for each (rj_min_probability, rj_on_windows).
-
-    Runs the tuning corpus once through the model (recording features), then replays only the
-    labelling and the episode state machine for each setting. Returns one dict per setting.
-    """
-    from dataclasses import replace as dc_replace
-
-    from twitchwatch.core.config import DetectorConfig
-    from twitchwatch.core.episodes import EpisodeTracker
-    from twitchwatch.core.features import FEATURE_NAMES, column
-
-    if first_seed >= EVAL_SEED_BASE - 1000 and first_seed <= EVAL_SEED_BASE + 1000:
-        raise ValueError("tuning must not use the evaluation seeds")
-    model = load_classifier(placement, "model")
-    base = DetectorConfig()  # the defaults; the overrides per placement are what this explores
-    runs = []
-    for name, scenario, subject_seed, montage, sim_seed in eval_corpus(placement, first_seed, quick):
-        items, annotations = sim_items(scenario, subject_seed, placement, montage, sim_seed)
-        items = iter(items)
-        log = FeatureLog()
-        run_detectors(items, [Detector(next(items), model, base, feature_hook=log)])
-        starts, feats, valid = log.arrays(len(FEATURE_NAMES))
-        runs.append((annotations, starts, feats, valid, model.predict_proba(feats)))
-    rj = WINDOW_LABELS.index("rhythmic_jerking")
-    results = []
-    for p_min in probabilities:
-        for k_on in on_windows:
-            cfg = dc_replace(base, rj_min_probability=p_min, rj_on_windows=k_on)
-            tally = Tally()
-            for annotations, starts, feats, valid, proba in runs:
-                ranked = proba.copy()
-                ranked[:, rj] = np.where(proba[:, rj] >= p_min, proba[:, rj], -1.0)
-                labels = [WINDOW_LABELS[i] if v else "" for i, v in zip(np.argmax(ranked, axis=1), valid)]
-                acc = feats[:, column("acc_present")] > 0
-                dom = np.where(acc, feats[:, column("acc_rhythm_hz")], feats[:, column("emg_rhythm_hz")])
-                spread = acc & (feats[:, column("acc_log_rms")] >= math.log10(cfg.spread_rms_g))
-                tracker = EpisodeTracker(cfg)
-                _, alerts = tracker.step(labels, starts, starts + cfg.window_s, dom, spread, [()] * len(labels))
-                tally.add(DetectorOutput(alerts=tuple(alerts)), annotations, False, cfg.window_s)
-            f = tally.figures()
-            results.append({"rj_min_probability": p_min, "rj_on_windows": k_on, "sensitivity": f["sensitivity"],
-                            "false_alarms_per_24h": f["false_alarms_per_24h"], "median_latency_s": f["median_latency_s"]})
-    return results

@@ -13,7 +13,17 @@ from __future__ import annotations
 import numpy as np
 
 
-def notifications(hit: np.ndarray, unit: np.ndarray, on: int, off: int, instant: np.ndarray | None = None) -> np.ndarray:
+def _runs(mask: np.ndarray, new_unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive) of each run of True in ``mask``, runs cut at recording starts."""
+    n = mask.size
+    run_start = np.flatnonzero(mask & (new_unit | ~np.concatenate([[False], mask[:-1]])))
+    stops = np.flatnonzero(~mask | new_unit)
+    pos = np.searchsorted(stops, run_start, side="right")
+    return run_start, np.where(pos < stops.size, stops[np.minimum(pos, stops.size - 1)], n)
+
+
+def notifications(hit: np.ndarray, unit: np.ndarray, on: int, off: int, instant: np.ndarray | None = None,
+                  sustain: np.ndarray | None = None) -> np.ndarray:
     """Window index of each first alert (warning) of a rhythmic-jerking episode.
 
     Parameters
@@ -24,6 +34,7 @@ def notifications(hit: np.ndarray, unit: np.ndarray, on: int, off: int, instant:
     on : consecutive hits that open an episode (``rj_on_windows``)
     off : consecutive misses that close it (``rj_off_windows``)
     instant : (n,) bool or None, hits that open an episode at once
+    sustain : (n,) bool or None, windows that keep an open episode open (and are misses otherwise)
 
     Returns
     -------
@@ -36,33 +47,32 @@ def notifications(hit: np.ndarray, unit: np.ndarray, on: int, off: int, instant:
         return np.zeros(0, np.int64)
     new_unit = np.ones(n, bool)
     new_unit[1:] = unit[1:] != unit[:-1]
-    starts_run = hit & (new_unit | ~np.concatenate([[False], hit[:-1]]))
-    run_start = np.flatnonzero(starts_run)
-    # run end: next position where hit stops or the unit changes
-    stops = np.flatnonzero(~hit | new_unit)
-    pos = np.searchsorted(stops, run_start, side="right")
-    run_end = np.where(pos < stops.size, stops[np.minimum(pos, stops.size - 1)], n)
-    length = run_end - run_start
-    # a cluster continues while the gap to the previous run (same unit) is < off misses
-    gap = np.empty(run_start.size, np.int64)
+    # clusters: runs of (hit or sustain) separated by fewer than ``off`` other windows, in one unit;
+    # an episode opened in a cluster lasts to its end, and only one opens per cluster
+    keep = hit if sustain is None else hit | np.asarray(sustain, bool)
+    k_start, k_end = _runs(keep, new_unit)
+    gap = np.empty(k_start.size, np.int64)
     gap[0] = np.iinfo(np.int64).max
-    gap[1:] = run_start[1:] - run_end[:-1]
-    same_unit = np.ones(run_start.size, bool)
+    gap[1:] = k_start[1:] - k_end[:-1]
+    same_unit = np.ones(k_start.size, bool)
     same_unit[0] = False
-    same_unit[1:] = unit[run_start[1:]] == unit[run_start[:-1]]
+    same_unit[1:] = unit[k_start[1:]] == unit[k_start[:-1]]
     cluster = np.cumsum(~(same_unit & (gap < off)))
-    opens = np.where(length >= on, run_start + on - 1, n)  # window at which each run opens (n: never)
+    # openings: the on-th window of a run of hits, or an instant hit
+    run_start, run_end = _runs(hit, new_unit)
+    opens = np.where(run_end - run_start >= on, run_start + on - 1, n)
     if instant is not None:
         now = np.flatnonzero(np.asarray(instant, bool) & hit)
         if now.size:
             k = np.searchsorted(now, run_start)
             first_now = np.where(k < now.size, now[np.minimum(k, now.size - 1)], n)
             opens = np.minimum(opens, np.where(first_now < run_end, first_now, n))
-    ok = opens < n
-    if not ok.any():
+    opens = opens[opens < n]
+    if not opens.size:
         return np.zeros(0, np.int64)
+    of = cluster[np.searchsorted(k_start, opens, side="right") - 1]
     first = {}
-    for c, s in zip(cluster[ok].tolist(), opens[ok].tolist()):
+    for c, s in zip(of.tolist(), opens.tolist()):
         first.setdefault(c, s)
     return np.fromiter(first.values(), np.int64, len(first))
 
@@ -94,3 +104,16 @@ def match_seizures(t: np.ndarray, t_unit: np.ndarray, sz_unit: np.ndarray, sz_lo
     inside = ok & (sz_unit[j] == t_unit) & (t <= sz_hi[j]) & (t >= sz_lo[j])
     found[np.unique(j[inside])] = True
     return inside, found
+
+
+def causal_mean(p: np.ndarray, unit: np.ndarray, n: int) -> np.ndarray:
+    """Mean of ``p`` over the last ``n`` windows of the same recording (fewer at its start), the
+    array form of :class:`twitchwatch.core.context.RunningMean` (equal up to rounding)."""
+    if n <= 1 or p.size == 0:
+        return np.asarray(p, float)
+    c = np.concatenate([[0.0], np.cumsum(p)])
+    i = np.arange(1, p.size + 1)
+    first = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]])
+    start = np.repeat(first, np.diff(np.r_[first, p.size]))
+    lo = np.maximum(i - n, start)
+    return (c[i] - c[lo]) / (i - lo)

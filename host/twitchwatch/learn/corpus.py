@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from twitchwatch.core.classify import BaselineClassifier
+from twitchwatch.core.classify import BaselineClassifier, CompiledForest
 from twitchwatch.core.config import DetectorConfig
-from twitchwatch.core.context import SEIZURE_FEATURE_NAMES
-from twitchwatch.core.detector import Detector
+from twitchwatch.core.context import SEIZURE_FEATURE_NAMES, seizure_column
+from twitchwatch.core.detector import FEATURE_DECIMALS, Detector
+from twitchwatch.core.features import FEATURE_NAMES
 from twitchwatch.core.run import run
 from twitchwatch.errors import ConfigError
 from twitchwatch.evaluation.datasets import Unit
@@ -50,7 +51,7 @@ RJ = WINDOW_LABELS.index("rhythmic_jerking")
 #: Activities of the random training scenarios and their relative weights (simulator names; see
 #: sim/README.md). Seizures draw their style at random: irregular, shaking or clean clonic.
 FOOT_ACTIVITIES = {
-    "quiet": 2.0, "fasciculation": 2.0, "sleep": 1.0, "walking": 2.5, "running": 1.0, "stairs": 1.0,
+    "quiet": 2.0, "fasciculation": 2.0, "sleep": 1.0, "walking": 2.5, "running": 2.0, "stairs": 1.0,
     "turning": 1.0, "stand_walk": 1.5, "tapping": 2.5, "tremor": 2.5, "plm": 1.0, "cramp": 0.5, "fidget": 1.5,
     "vehicle": 1.0, "not_worn": 0.5, "rhythmic_jerking": 3.5,
 }
@@ -81,13 +82,16 @@ class UnitInfo:
 class Windows:
     """Windows of many recordings, concatenated (each array's first axis: one row per window).
 
-    X : (n, len(SEIZURE_FEATURE_NAMES)) seizure-model input; y : (n,) 1 seizure, 0 not, -1 left
+    X : (n, len(SEIZURE_FEATURE_NAMES)) seizure-model input (its ``win_rj_probability`` column from
+    the rule baseline until :meth:`with_window_model` fills it); X_window : (n, len(FEATURE_NAMES))
+    window features; y : (n,) 1 seizure, 0 not, -1 left
     out; y_window : (n,) window-label index for simulated windows (-1: real or mixed);
     weight : (n,) training weight (0 where y is -1); unit : (n,) index into ``units``;
     end_s : (n,) window end, s; valid : (n,) the detector could label the window.
     """
 
     X: np.ndarray
+    X_window: np.ndarray
     y: np.ndarray
     y_window: np.ndarray
     weight: np.ndarray
@@ -98,8 +102,18 @@ class Windows:
 
     def take(self, mask: np.ndarray) -> "Windows":
         """The windows where ``mask`` holds (unit indices unchanged)."""
-        return Windows(self.X[mask], self.y[mask], self.y_window[mask], self.weight[mask], self.unit[mask],
-                       self.end_s[mask], self.valid[mask], self.units)
+        return Windows(self.X[mask], self.X_window[mask], self.y[mask], self.y_window[mask], self.weight[mask],
+                       self.unit[mask], self.end_s[mask], self.valid[mask], self.units)
+
+    def with_window_model(self, model) -> "Windows":
+        """The same windows with ``win_rj_probability`` from the (fitted) window ``model``, as the
+        detector computes it."""
+        X = self.X.copy()
+        if X.shape[0]:
+            proba = CompiledForest(model).predict_proba(self.X_window)
+            col = list(model.classes_).index(RJ)
+            X[:, seizure_column("win_rj_probability")] = np.round(proba[:, col], FEATURE_DECIMALS)
+        return replace(self, X=X)
 
     @staticmethod
     def join(parts: "list[Windows]") -> "Windows":
@@ -110,25 +124,28 @@ class Windows:
             offset += len(p.units)
             units += list(p.units)
         cat = lambda name: np.concatenate([getattr(p, name) for p in parts])  # noqa: E731
-        return Windows(cat("X"), cat("y"), cat("y_window"), cat("weight"), np.concatenate(out), cat("end_s"),
-                       cat("valid"), tuple(units))
+        return Windows(cat("X"), cat("X_window"), cat("y"), cat("y_window"), cat("weight"), np.concatenate(out),
+                       cat("end_s"), cat("valid"), tuple(units))
 
 
 class _Log:
     def __init__(self):
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
-    def __call__(self, starts, feats, valid) -> None:
-        self.parts.append((np.asarray(starts, float), np.asarray(feats, float), np.asarray(valid, bool)))
+    def __call__(self, starts, feats, seizure_feats, valid) -> None:
+        self.parts.append((np.asarray(starts, float), np.asarray(feats, float), np.asarray(seizure_feats, float),
+                           np.asarray(valid, bool)))
 
     def arrays(self):
         if not self.parts:
-            return np.zeros(0), np.zeros((0, len(SEIZURE_FEATURE_NAMES))), np.zeros(0, bool)
-        return tuple(np.concatenate([p[i] for p in self.parts]) for i in range(3))
+            return (np.zeros(0), np.zeros((0, len(FEATURE_NAMES))), np.zeros((0, len(SEIZURE_FEATURE_NAMES))),
+                    np.zeros(0, bool))
+        return tuple(np.concatenate([p[i] for p in self.parts]) for i in range(4))
 
 
 def describe(device_info, items, config: DetectorConfig = DetectorConfig()):
-    """(starts (w,) s, seizure features (w, f), valid (w,)) of every window of a recording."""
+    """(starts (w,) s, window features (w, f), seizure features (w, g), valid (w,)) of every window
+    of a recording."""
     log = _Log()
     run(Detector(device_info, BaselineClassifier(), config, feature_hook=log), items)
     return log.arrays()
@@ -142,7 +159,7 @@ def real_windows(units: list[Unit], progress: bool = False) -> Windows:
     for i, u in enumerate(units):
         if progress and i % 100 == 0:
             print(f"  describing real recordings {i}/{len(units)}", file=sys.stderr, flush=True)
-        starts, X, valid = describe(u.source.device_info, u.source.items(60.0), config)
+        starts, Xw, X, valid = describe(u.source.device_info, u.source.items(60.0), config)
         mid = starts + config.window_s / 2
         y = np.zeros(starts.size, np.int8)
         w = np.ones(starts.size)
@@ -155,7 +172,7 @@ def real_windows(units: list[Unit], progress: bool = False) -> Windows:
         y = np.where(valid, y, -1).astype(np.int8)
         infos.append(UnitInfo(u.name, u.set, u.group, u.placement, float(u.duration_s),
                               () if u.seizure is None else (u.seizure,), u.weight))
-        rows.append(Windows(X, y, np.full(starts.size, -1), np.where(y >= 0, w, 0.0), np.full(starts.size, 0),
+        rows.append(Windows(X, Xw, y, np.full(starts.size, -1), np.where(y >= 0, w, 0.0), np.full(starts.size, 0),
                             starts + config.window_s, valid, (infos[-1],)))
     return Windows.join(rows) if rows else _empty()
 
@@ -201,14 +218,14 @@ def sim_windows(placement: str, seed: int, subjects: int, minutes: float, progre
         montage = montages[i % len(montages)]
         items, annotations = sim_items(scenario, subject_seed, placement, montage, seed=int(rng.integers(2**31)))
         items = iter(items)
-        starts, X, valid = describe(next(items), items, config)
+        starts, Xw, X, valid = describe(next(items), items, config)
         truth = window_truth(annotations, starts, config.window_s)
         y = np.where(truth < 0, -1, (truth == RJ).astype(np.int8)).astype(np.int8)
         y = np.where(valid, y, -1).astype(np.int8)
         seizures = tuple((a.onset_s, a.onset_s + a.duration_s) for a in annotations if a.label == "rhythmic_jerking")
         end = max((a.onset_s + a.duration_s for a in annotations), default=0.0)
         info = UnitInfo(f"sim_{placement}_{i}", f"sim_{placement}", f"sim_{placement}:{i}", placement, end, seizures)
-        parts.append(Windows(X, y, np.where(valid, truth, -1), (y >= 0).astype(float), np.zeros(starts.size, int),
+        parts.append(Windows(X, Xw, y, np.where(valid, truth, -1), (y >= 0).astype(float), np.zeros(starts.size, int),
                              starts + config.window_s, valid, (info,)))
     return Windows.join(parts)
 
@@ -241,5 +258,5 @@ def weigh(w: Windows) -> np.ndarray:
 
 def _empty() -> Windows:
     z = np.zeros(0)
-    return Windows(np.zeros((0, len(SEIZURE_FEATURE_NAMES))), z.astype(np.int8), z.astype(int), z, z.astype(int), z,
+    return Windows(np.zeros((0, len(SEIZURE_FEATURE_NAMES))), np.zeros((0, len(FEATURE_NAMES))), z.astype(np.int8), z.astype(int), z, z.astype(int), z,
                    z.astype(bool), ())

@@ -21,11 +21,10 @@ from threadpoolctl import threadpool_limits
 from twitchwatch.core.classify import SeizureModel, SeizureSettings
 from twitchwatch.core.config import DetectorConfig
 from twitchwatch.core.context import seizure_column
-from twitchwatch.core.features import FEATURE_NAMES
 from twitchwatch.core.osd import OsdConfig
 from twitchwatch.evaluation.scoring import SEIZURE_GRACE_AFTER_S, SEIZURE_GRACE_BEFORE_S
 
-from .alerts import match_seizures, notifications
+from .alerts import causal_mean, match_seizures, notifications
 from .corpus import Windows, weigh
 
 #: Window model: small trees keep the live per-window cost low.
@@ -36,7 +35,7 @@ WINDOW_HGB = dict(max_iter=120, learning_rate=0.1, max_leaf_nodes=15, max_depth=
 #: fit ~3x faster than 255 on these data, which keeps 55 cross-fitting folds within minutes).
 SEIZURE_HGB = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, max_depth=6, l2_regularization=1.0,
                    min_samples_leaf=40, max_bins=63, early_stopping=False)
-INNER_FOLDS = 2
+INNER_FOLDS = 3
 #: OpenMP threads per fit. One: on a busy 2-core machine OpenMP's spinning threads made a 2 s fit take
 #: 45 s of CPU (measured); one thread is as fast there and the same on every machine.
 FIT_THREADS = 1
@@ -45,12 +44,14 @@ NEGATIVE_STRIDE, POSITIVE_STRIDE = 6, 2
 #: Candidate settings. A veto threshold above 1 switches OSD's net off. The foot uses no OSD net:
 #: OSD's 3-8 Hz test was designed at the wrist, and at the foot gait impacts fill that band.
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
-VETO_THRESHOLDS = (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 2.0)
+VETO_THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 2.0)
 ON_WINDOWS = (1, 2, 3, 4, 6, 8, 10)
-#: Cost of each kind of error in :func:`cost`: a missed real seizure, a missed simulated one, a false
-#: alert on real data, on simulated data, and additionally on real foot gait (the product's own
-#: placement: the issue asks for none at all there). Fixed before any cross-fitted result was seen.
-COST_MISSED_REAL, COST_MISSED_SIM, COST_FALSE_REAL, COST_FALSE_SIM, COST_FALSE_FOOT = 1.0, 0.5, 1.0, 1.0, 2.0
+#: Windows the veto's probability is averaged over: the window alone, 5 s, 10 s.
+VETO_WINDOWS = (1, 10, 20)
+#: Cost of each kind of error in :attr:`Outcome.cost` (the foot's criterion): a missed real seizure, a
+#: missed simulated one (the foot's only seizures), a false alert on real data, on simulated data,
+#: and additionally on real foot gait (the product's own placement: the issue asks for none there).
+COST_MISSED_REAL, COST_MISSED_SIM, COST_FALSE_REAL, COST_FALSE_SIM, COST_FALSE_FOOT = 1.0, 1.0, 1.0, 1.0, 2.0
 
 
 def fit_window_model(sim: Windows, seed: int) -> HistGradientBoostingClassifier:
@@ -58,7 +59,7 @@ def fit_window_model(sim: Windows, seed: int) -> HistGradientBoostingClassifier:
     m = sim.y_window >= 0
     model = HistGradientBoostingClassifier(random_state=seed, **WINDOW_HGB)
     with threadpool_limits(FIT_THREADS):
-        return model.fit(sim.X[m][:, : len(FEATURE_NAMES)], sim.y_window[m])
+        return model.fit(sim.X_window[m], sim.y_window[m])
 
 
 def fit_seizure_estimator(w: Windows, seed: int) -> HistGradientBoostingClassifier:
@@ -91,11 +92,14 @@ class Outcome:
 
     real_seizures: float
     real_found: float
+    unacted_seizures: int
+    unacted_found: int
     sim_seizures: int
     sim_found: int
     false_real: int
     false_sim: int
     false_foot: int
+    sim_latency_s: float | None = None
 
     @property
     def cost(self) -> float:
@@ -120,16 +124,30 @@ class _Scorer:
         self.sz_hi = np.array([s[2] + SEIZURE_GRACE_AFTER_S for s in sz])
         self.sz_weight = np.array([units[s[0]].seizure_weight for s in sz])
         self.sz_sim = self.is_sim[self.sz_unit] if sz else np.zeros(0, bool)
+        self.sz_unacted = ~self.sz_sim & (self.sz_weight >= 1.0)
+        self._span = float(max(np.max(np.abs(self.sz_hi)) if sz else 0.0, np.max(np.abs(w.end_s)) if w.end_s.size else 0.0,
+                               1.0)) * 4 + 10.0
+        self._sz_order = np.lexsort((self.sz_lo, self.sz_unit)) if sz else np.zeros(0, int)
+        self._sz_key = self.sz_unit[self._sz_order] * self._span + self.sz_lo[self._sz_order] if sz else np.zeros(0)
 
-    def outcome(self, hit: np.ndarray, on: int, off: int, instant: np.ndarray | None = None) -> Outcome:
-        idx = notifications(hit & self.w.valid, self.w.unit, on, off, instant)
+    def outcome(self, hit: np.ndarray, on: int, off: int, instant: np.ndarray | None = None,
+                sustain: np.ndarray | None = None) -> Outcome:
+        idx = notifications(hit & self.w.valid, self.w.unit, on, off, instant, sustain)
         t_unit = self.w.unit[idx]
         inside, found = match_seizures(self.w.end_s[idx], t_unit, self.sz_unit, self.sz_lo, self.sz_hi)
         false = ~inside
+        sim_lat = None
+        sim_hit = inside & self.is_sim[t_unit]
+        if sim_hit.any():  # latency from each found simulated seizure's start to its first alert
+            j = np.searchsorted(self._sz_key, t_unit[sim_hit] * self._span + self.w.end_s[idx][sim_hit], side="right") - 1
+            first: dict[int, float] = {}
+            for jj, t in zip(self._sz_order[j].tolist(), self.w.end_s[idx][sim_hit].tolist()):
+                first.setdefault(jj, t - (self.sz_lo[jj] + SEIZURE_GRACE_BEFORE_S))
+            sim_lat = float(np.median(list(first.values())))
         return Outcome(float(self.sz_weight[~self.sz_sim].sum()), float((self.sz_weight * found)[~self.sz_sim].sum()),
-                       int(self.sz_sim.sum()), int((found & self.sz_sim).sum()),
+                       int(self.sz_unacted.sum()), int((found & self.sz_unacted).sum()), int(self.sz_sim.sum()), int((found & self.sz_sim).sum()),
                        int((false & ~self.is_sim[t_unit]).sum()), int((false & self.is_sim[t_unit]).sum()),
-                       int((false & self.is_foot_real[t_unit]).sum()))
+                       int((false & self.is_foot_real[t_unit]).sum()), sim_lat)
 
 
 def osd_warning(X: np.ndarray) -> np.ndarray:
@@ -141,33 +159,39 @@ def best_settings(w: Windows, p: np.ndarray, placement: str,
                   off: int = DetectorConfig().rj_off_windows) -> tuple[SeizureSettings, Outcome]:
     """The candidate setting chosen on windows ``w`` with (out-of-fold) predictions ``p``.
 
-    Wrist: among the settings that find at least as many real seizures as OpenSeizureDetector does
-    on the same windows, the one with the fewest false alerts (the issue's goal: OSD's sensitivity,
-    fewer false alarms); if none does, the one finding the most. Foot (no real foot seizure exists):
-    the lowest :attr:`Outcome.cost`. Ties go to the more conservative setting (higher thresholds,
-    more windows).
+    Wrist: among the settings that find at least as many real (not acted) seizures as
+    OpenSeizureDetector does on the same windows, the one with the fewest false alerts (the issue's
+    goal: OSD's sensitivity, fewer false alarms); if none does, the one finding the most. Acted
+    seizures (UEA) do not bind: they are sinusoidal like the brushing and sawing the veto exists to
+    stop. Foot (no real foot seizure exists): the lowest :attr:`Outcome.cost`. Ties go to the more
+    conservative setting (higher thresholds, more windows). For the foot, among equal costs the
+    shorter median latency on simulated seizures wins (the issue's goal: <= 5 s).
     """
     scorer = _Scorer(w)
     warn = osd_warning(w.X)
-    osd_found = scorer.outcome(warn, 1, off, warn).real_found
+    osd_found = scorer.outcome(warn, 1, off, warn).unacted_found
     vetoes = VETO_THRESHOLDS if placement == "wrist" else (VETO_THRESHOLDS[-1],)
+    spans = VETO_WINDOWS if placement == "wrist" else (1,)
     best = None
-    for th in THRESHOLDS:
+    for span in spans:
+        pv = causal_mean(p, w.unit, span)
         for veto in vetoes:
-            if veto < 1.0 and veto >= th:
-                continue
-            net = warn & (p >= veto)
-            hit = (p >= th) | net
-            for on in ON_WINDOWS:
-                o = scorer.outcome(hit, on, off, net)
-                false = o.false_real + o.false_sim + COST_FALSE_FOOT * o.false_foot
-                if placement == "wrist":
-                    short = max(0.0, osd_found - o.real_found)
-                    key = (short > 1e-9, short, false, -o.sim_found, -th, -veto, -on)
-                else:
-                    key = (o.cost, 0, 0, 0, -th, -veto, -on)
-                if best is None or key < best[0]:
-                    best = (key, SeizureSettings(th, veto, on), o)
+            net = warn & (pv >= veto)
+            for th in THRESHOLDS:
+                if veto < 1.0 and veto >= th:
+                    continue
+                hit = (p >= th) | net
+                for on in ON_WINDOWS:
+                    o = scorer.outcome(hit, on, off, net, warn & ~hit)
+                    false = o.false_real + o.false_sim + COST_FALSE_FOOT * o.false_foot
+                    if placement == "wrist":
+                        short = max(0, osd_found - o.unacted_found)
+                        key = (short > 0, short, false, -o.real_found, -o.sim_found, -th, -veto, -on, span)
+                    else:
+                        key = (o.cost, o.sim_latency_s if o.sim_latency_s is not None else np.inf, 0, 0, 0,
+                               -th, -veto, -on, span)
+                    if best is None or key < best[0]:
+                        best = (key, SeizureSettings(th, veto, on, span), o)
     return best[1], best[2]
 
 

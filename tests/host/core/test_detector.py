@@ -14,7 +14,7 @@ ACC, EMG, FASC, JERKS = recording(seconds=40.0)
 
 
 def replay(chunk_list, info=None, seen=None):
-    hook = None if seen is None else (lambda starts, feats, valid: seen.append(feats))
+    hook = None if seen is None else (lambda starts, feats, seizure_feats, valid: seen.append(seizure_feats))
     det = Detector(info or device(), BaselineClassifier(), feature_hook=hook)
     return DetectorOutput.concat([det.process(c) for c in chunk_list] + [det.finish()])
 

@@ -38,7 +38,7 @@ def test_real_data_carries_half_the_weight_split_by_set_then_person_and_classes_
     y = np.zeros(unit_of.size, np.int8)
     y[:2] = 1
     y[12] = -1  # left out: weight 0
-    w = Windows(np.zeros((unit_of.size, 1)), y, np.full(y.size, -1), (y >= 0).astype(float), unit_of,
+    w = Windows(np.zeros((unit_of.size, 1)), np.zeros((unit_of.size, 1)), y, np.full(y.size, -1), (y >= 0).astype(float), unit_of,
                 np.arange(y.size, dtype=float), np.ones(y.size, bool), units)
     weight = weigh(w)
     assert weight[12] == 0
