@@ -80,7 +80,7 @@ def run(args) -> int:
             print(f"twitchwatch: session {sid} was left open (recorder stopped abruptly); closed at {_dur(d)}",
                   file=sys.stderr)
         if action == "list":
-            rows = store.list_sessions(limit=100000)
+            rows = store.sessions.list_sessions(limit=100000)
             if getattr(args, "json", False):
                 for r in rows:
                     print(json.dumps(r | {"recording_bytes": S.recording_size(r)}))
@@ -96,14 +96,14 @@ def run(args) -> int:
                 print(f"{r['id']:>5}  {_when(r['started_at_unix']):16}  {_dur(r['duration_s']):>9}  {r['n_twitches']:>8}  "
                       f"{r['n_alerts']:>6}  {_size(size):>9}  {r['source']}")
             print(f"{len(rows)} session(s), recordings {_size(total)}; retention: "
-                  + (f"{store.get_settings()['retention_days']} days" if store.get_settings()["retention_days"] else "keep everything"))
+                  + (f"{store.settings.get()['retention_days']} days" if store.settings.get()["retention_days"] else "keep everything"))
             return 0
         if action == "show":
-            s = store.get_session(args.id)
+            s = store.sessions.get_session(args.id)
             if s is None:
                 raise ConfigError(f"session {args.id}: no such session in {store.path}")
-            tl = store.timeline(args.id, max_events=0)
-            spans = {x["id"]: x for x in store.session_spans()}.get(args.id)
+            tl = store.sessions.timeline(args.id, max_events=0)
+            spans = {x["id"]: x for x in store.history.session_spans()}.get(args.id)
             info = {
                 "session": s, "recording_bytes": S.recording_size(s), "events": tl["events_total"],
                 "episodes": tl["episodes"], "alerts": [{k: a[k] for k in ("id", "level", "kind", "t_s", "episode_start_s")} for a in tl["alerts"]],
@@ -127,22 +127,22 @@ def run(args) -> int:
             return 0
         if action == "retention":
             if args.days is None:
-                d = store.get_settings()["retention_days"]
+                d = store.settings.get()["retention_days"]
                 print(f"sessions are kept {d} days" if d else "sessions are kept until you delete them (retention 0)")
                 return 0
-            store.update_settings({"retention_days": int(args.days)})
+            store.settings.update({"retention_days": int(args.days)})
             print(f"retention set to {int(args.days)} days" + (" (keep everything)" if not args.days else "")
                   + "; applied each time a recording starts and by `twitchwatch sessions prune`")
             return 0
         if action == "delete":
             targets = []
             for i in args.ids:
-                s = store.get_session(i)
+                s = store.sessions.get_session(i)
                 if s is None:
                     raise ConfigError(f"session {i}: no such session in {store.path}")
                 targets.append(s)
         else:  # prune
-            days = args.older_than if args.older_than is not None else store.get_settings()["retention_days"]
+            days = args.older_than if args.older_than is not None else store.settings.get()["retention_days"]
             if not days:
                 raise ConfigError("prune: give --older-than DAYS (the retention setting is 0: keep everything)")
             targets = S.older_than(store, days)

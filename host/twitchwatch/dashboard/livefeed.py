@@ -333,7 +333,7 @@ class LiveFeed:
         if self.store is None:
             return None
         try:
-            rows = self.store.list_sessions(limit=1)
+            rows = self.store.sessions.list_sessions(limit=1)
         except Exception:  # the alert must go out even if the store is unhappy
             return None
         return rows[0]["id"] if rows else None

@@ -95,9 +95,9 @@ def render_report(store, since_unix: float, until_unix: float, utc_offset_s: flo
     for d in daily:
         ep_counts.update(d["episodes"])
         al_counts.update(d["alerts"])
-    alerts = store.alerts(since_unix=since_unix, until_unix=until_unix)
+    alerts = store.sessions.alerts(since_unix=since_unix, until_unix=until_unix)
     labels = Counter(a["label"]["label"] if a["label"] else None for a in alerts)
-    episodes = store.episodes(since_unix, until_unix, kinds=REPORT_EPISODE_KINDS, limit=200)
+    episodes = store.sessions.episodes(since_unix, until_unix, kinds=REPORT_EPISODE_KINDS, limit=200)
     pers = view["persistence"]
     days_twitching = summ["days_with_twitches"]
     days_monitored = summ["days_monitored"]

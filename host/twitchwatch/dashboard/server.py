@@ -97,43 +97,43 @@ def create_app(store: Store, feed: LiveFeed) -> FastAPI:
     def sessions(limit: int = 200, offset: int = 0):
         if not 1 <= limit <= 5000 or offset < 0:
             raise HTTPException(400, "limit must be 1..5000 and offset >= 0")
-        return {"sessions": store.list_sessions(limit=limit, offset=offset)}
+        return {"sessions": store.sessions.list_sessions(limit=limit, offset=offset)}
 
     @app.get("/api/sessions/{session_id}/timeline")
     def timeline(session_id: int):
-        tl = store.timeline(session_id)
+        tl = store.sessions.timeline(session_id)
         if tl is None:
             raise HTTPException(404, f"no session with id {session_id}")
         return tl
 
     @app.get("/api/alerts")
     def alerts(session: int | None = None):
-        return {"alerts": store.alerts(session_id=session)}
+        return {"alerts": store.sessions.alerts(session_id=session)}
 
     @app.get("/api/alerts/lookup")
     def lookup(t_s: str, kind: str, session: int | None = None):
         t = _float_param(t_s, "t_s")
         sid = session
         if sid is None:
-            rows = store.list_sessions(limit=1)
+            rows = store.sessions.list_sessions(limit=1)
             if not rows:
                 raise HTTPException(404, "no sessions")
             sid = rows[0]["id"]
-        for a in store.alerts(session_id=sid):
+        for a in store.sessions.alerts(session_id=sid):
             if a["kind"] == kind and abs(a["t_s"] - t) < 1e-3:
                 return {"id": a["id"], "session_id": sid}
         raise HTTPException(404, "that alert is not in the store (yet)")
 
     @app.get("/api/alerts/{alert_id}")
     def alert(alert_id: int):
-        a = store.get_alert(alert_id)
+        a = store.sessions.get_alert(alert_id)
         if a is None:
             raise HTTPException(404, f"no alert with id {alert_id}")
         return a
 
     @app.get("/api/alerts/{alert_id}/signal")
     def alert_sig(alert_id: int):
-        a = store.get_alert(alert_id)
+        a = store.sessions.get_alert(alert_id)
         if a is None:
             raise HTTPException(404, f"no alert with id {alert_id}")
         end = a["episode_end_s"] if a["episode_end_s"] is not None else a["t_s"]
@@ -151,20 +151,20 @@ def create_app(store: Store, feed: LiveFeed) -> FastAPI:
         if "label" not in data:
             raise HTTPException(400, "field 'label' is required (confirmed, false_alarm or unsure)")
         return await run_in_threadpool(
-            store.set_label, alert_id, data["label"], data.get("note", ""), data.get("by", "")
+            store.labels.set, alert_id, data["label"], data.get("note", ""), data.get("by", "")
         )
 
     @app.delete("/api/alerts/{alert_id}/label")
     def delete_label(alert_id: int):
-        if store.get_alert(alert_id) is None:
+        if store.sessions.get_alert(alert_id) is None:
             raise HTTPException(404, f"no alert with id {alert_id}")
-        return {"removed": store.clear_label(alert_id)}
+        return {"removed": store.labels.clear(alert_id)}
 
     @app.get("/api/labels/export")
     def export_labels(format: str = "json"):
         if format not in ("json", "csv"):
             raise HTTPException(400, "format must be json or csv")
-        text = store.export_labels(format=format)
+        text = store.labels.export(format=format)
         media = "application/json" if format == "json" else "text/csv"
         return Response(
             text, media_type=media, headers={"content-disposition": f'attachment; filename="twitchwatch-labels.{format}"'}
@@ -178,7 +178,7 @@ def create_app(store: Store, feed: LiveFeed) -> FastAPI:
         if not -16 * 60 <= off <= 16 * 60:
             raise HTTPException(400, "tz_offset_min must be within +-16 h")
         d = _float_param(days, "days", None)
-        span = store.span_unix()
+        span = store.sessions.span_unix()
         end = _float_param(until, "until", None)
         if end is None:
             end = (span[1] if span else time.time()) + 1.0
@@ -205,12 +205,12 @@ def create_app(store: Store, feed: LiveFeed) -> FastAPI:
     # ------------------------------------------------------------ settings
     @app.get("/api/settings")
     def get_settings():
-        return store.get_settings()
+        return store.settings.get()
 
     @app.put("/api/settings")
     async def put_settings(request: Request):
         data = await _json_body(request)
-        return await run_in_threadpool(store.update_settings, data)
+        return await run_in_threadpool(store.settings.update, data)
 
     # ------------------------------------------------------------ live
     @app.get("/api/live/state")
@@ -232,7 +232,7 @@ def create_app(store: Store, feed: LiveFeed) -> FastAPI:
         await ws.accept()
         client = feed.attach()
         try:
-            await ws.send_text(feed.hello(store.get_settings()))
+            await ws.send_text(feed.hello(store.settings.get()))
 
             async def pump():
                 while True:
