@@ -19,6 +19,7 @@ from pathlib import Path
 
 from twitchwatch.errors import FileFormatError
 from twitchwatch.recording import SessionReader, is_being_recorded
+from twitchwatch.store import InvalidInput
 
 DAY = 86400.0
 
@@ -76,13 +77,9 @@ def delete(store, session_id: int) -> dict:
     ``{"id", "recording": path or None, "recording_deleted": bool, "bytes_freed": int}``."""
     s = store.sessions.get_session(int(session_id))
     if s is None:
-        from twitchwatch.store import InvalidInput
-
         raise InvalidInput(f"no session with id {session_id}")
     path = s.get("recording_path")
     if path and Path(path).exists() and is_being_recorded(path):
-        from twitchwatch.store import InvalidInput
-
         raise InvalidInput(f"session {session_id} is being recorded now ({path}); stop the recorder first")
     size = recording_size(s) or 0
     store.write.delete_session(int(session_id))
