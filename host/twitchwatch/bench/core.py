@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from twitchwatch.core.config import DetectorConfig
 from twitchwatch.core.run import feed
 from twitchwatch.core.run import run as run_detector
 from twitchwatch.model import Chunk, DeviceInfo
@@ -87,10 +88,13 @@ def live(info, accel, emg, seconds: float) -> tuple[float, float]:
 
 
 def naive_loop(emg: np.ndarray, fs: float, seconds: float) -> float:
-    """Per-sample Python: biquad band-pass per channel, rectify, one-pole envelope, threshold."""
+    """Per-sample Python: biquad band-pass per channel, rectify, one-pole envelope, threshold.
+
+    The baseline the vectorised core is measured against, so it filters sample by sample on
+    purpose (the detector's EMG band, one biquad) instead of using :mod:`twitchwatch.core.filters`."""
     from scipy import signal
 
-    b, a = signal.butter(1, [20.0, 450.0], btype="bandpass", fs=fs)
+    b, a = signal.butter(1, list(DetectorConfig().emg_band_hz), btype="bandpass", fs=fs)
     n = int(seconds * fs)
     x = emg[:n]
     t = time.perf_counter()
