@@ -4,8 +4,8 @@ Figures (keys):
 - ``offline_x_realtime``: replay of 1 kHz 2-channel EMG + 208 Hz 3-axis accel in 60 s blocks,
   seconds of signal per second of wall time (detector only; data generated beforehand);
 - ``live_chunk_p50_us`` / ``live_chunk_p99_us``: cost of one 20 ms step of live input (the accel
-  and EMG chunks of that 20 ms, window steps included), wall microseconds (the CPU-time figures of
-  issue 10, start-up and per-process memory are in the "speed" part);
+  and EMG chunks of that 20 ms, window steps included), wall microseconds (CPU-time figures,
+  start-up and per-process memory are in the "speed" part);
 - ``naive_x_realtime``: a per-sample Python loop (biquad band-pass, rectify, envelope, threshold) over
   the same EMG; ``neurokit2_x_realtime``: ``neurokit2.emg_process`` on the same EMG, each channel
   (null when NeuroKit2 is not installed).

@@ -47,7 +47,7 @@ CHROMIUM_ARGS = [
 ]
 GOAL_FPS = 30.0
 GOAL_KB_PER_S = 50.0
-#: Traces shown while measuring, seconds (the issue's "10 s of traces").
+#: Traces shown while measuring, seconds (a page open for a while shows 10 s).
 PREFILL_S = 10.0
 #: Alerts raised during the measurement, for the latency figure.
 N_ALERTS = 5
