@@ -163,8 +163,7 @@ def export_edf(session: str | os.PathLike, out: str | os.PathLike, force: bool =
     reader = SessionReader(session)
     out = Path(out)
     _check_out(out, force)
-    info = reader.device_info
-    streams = [s for s in info.streams if s.channels > 0]
+    streams = [s for s in reader.device_info.streams if s.channels > 0]
     t0 = reader.t_start_s
     if t0 is None or not streams:
         raise FileFormatError(f"{session}: the session holds no samples to export")
@@ -174,16 +173,52 @@ def export_edf(session: str | os.PathLike, out: str | os.PathLike, force: bool =
     outputs, _ = detector_outputs(reader)
     anns = _annotations(reader, t0, total_s, outputs)
     n_records = max(1, math.ceil(total_s / rec_s - 1e-9))
-    # annotations grouped by the data record they start in; each record's TAL list begins with the
-    # record's own time-keeping entry
+    tals = _record_tals(anns, rec_s, n_records)
+    ann_samples = max(8, math.ceil(max(len(t) for t in tals) / 2))
+    tmp = out.with_name(out.name + ".part")
+    buffers = {s.kind: _StreamBuffer(s, t0) for s in streams}
+    written = 0
+    with open(tmp, "wb") as fh:
+        fh.write(_edf_header(reader, streams, per_rec, rec_s, ann_samples))
+
+        def emit(upto_record: int) -> None:
+            nonlocal written
+            while written < upto_record:
+                k = written
+                parts = []
+                for s in streams:
+                    block = buffers[s.kind].take(k * per_rec[s.kind], per_rec[s.kind])
+                    parts.extend(block[:, c].astype("<i2").tobytes() for c in range(s.channels))
+                parts.append(tals[k].ljust(ann_samples * 2, b"\x00"))
+                fh.write(b"".join(parts))
+                written += 1
+
+        for item in reader.items(EXPORT_BLOCK_S):
+            if isinstance(item, Chunk) and item.stream in buffers:
+                buffers[item.stream].add(item)
+                ready = min(b.end_index // per_rec[k] for k, b in buffers.items())
+                emit(min(ready, n_records))
+                if progress:
+                    progress(written / n_records)
+        emit(n_records)  # the rest (zeros where a stream ended early)
+        fh.seek(236)
+        fh.write(_field(written, 8))
+    os.replace(tmp, out)
+    return out
+
+
+def _record_tals(anns: list[tuple[float, float, str]], rec_s: float, n_records: int) -> list[bytes]:
+    """Each data record's annotation bytes: its own time-keeping entry, then the annotations that
+    start in it."""
     by_rec: dict[int, list[bytes]] = {}
     for onset, dur, text in anns:
         k = min(n_records - 1, int(onset // rec_s))
         by_rec.setdefault(k, []).append(_tal(onset, dur, text))
-    keep = [f"+{k * rec_s}\x14\x14\x00".encode() for k in range(n_records)]
-    need = max(len(keep[k]) + sum(len(t) for t in by_rec.get(k, [])) for k in range(n_records))
-    ann_samples = max(8, math.ceil(need / 2))
+    return [f"+{k * rec_s}\x14\x14\x00".encode() + b"".join(by_rec.get(k, [])) for k in range(n_records)]
 
+
+def _edf_header(reader: SessionReader, streams, per_rec: dict[str, int], rec_s: float, ann_samples: int) -> bytes:
+    """The EDF+ header: the fixed part and one entry per signal (the channels, then annotations)."""
     labels, dims, pmins, pmaxs, spr, kinds = [], [], [], [], [], []
     for s in streams:
         names = s.channel_names or tuple("xyz"[i] if s.kind == "accel" and s.channels <= 3 else str(i) for i in range(s.channels))
@@ -205,7 +240,7 @@ def export_edf(session: str | os.PathLike, out: str | os.PathLike, force: bool =
     months = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
     startdate = f"{start.tm_mday:02d}-{months[start.tm_mon - 1]}-{start.tm_year}"
     patient = "X X X X"
-    recording = f"Startdate {startdate} X twitchwatch {info.device_id.replace(' ', '_')[:40]}"
+    recording = f"Startdate {startdate} X twitchwatch {reader.device_info.device_id.replace(' ', '_')[:40]}"
     head = b"".join([
         _field("0", 8), _field(patient, 80), _field(recording, 80),
         _field(time.strftime("%d.%m.%y", start), 8), _field(time.strftime("%H.%M.%S", start), 8),
@@ -223,37 +258,7 @@ def export_edf(session: str | os.PathLike, out: str | os.PathLike, force: bool =
         b"".join(_field(x, 8) for x in spr),
         b"".join(_field("", 32) for _ in range(ns)),
     ])
-    tmp = out.with_name(out.name + ".part")
-    buffers = {s.kind: _StreamBuffer(s, t0) for s in streams}
-    written = 0
-    with open(tmp, "wb") as fh:
-        fh.write(head + sig)
-
-        def emit(upto_record: int) -> None:
-            nonlocal written
-            while written < upto_record:
-                k = written
-                parts = []
-                for s in streams:
-                    block = buffers[s.kind].take(k * per_rec[s.kind], per_rec[s.kind])
-                    parts.extend(block[:, c].astype("<i2").tobytes() for c in range(s.channels))
-                tal = keep[k] + b"".join(by_rec.get(k, []))
-                parts.append(tal.ljust(ann_samples * 2, b"\x00"))
-                fh.write(b"".join(parts))
-                written += 1
-
-        for item in reader.items(EXPORT_BLOCK_S):
-            if isinstance(item, Chunk) and item.stream in buffers:
-                buffers[item.stream].add(item)
-                ready = min(b.end_index // per_rec[k] for k, b in buffers.items())
-                emit(min(ready, n_records))
-                if progress:
-                    progress(written / n_records)
-        emit(n_records)  # the rest (zeros where a stream ended early)
-        fh.seek(236)
-        fh.write(_field(written, 8))
-    os.replace(tmp, out)
-    return out
+    return head + sig
 
 
 class _StreamBuffer:

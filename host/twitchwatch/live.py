@@ -398,13 +398,13 @@ class LivePipeline:
         elif isinstance(item, Status):
             if self.writer:
                 self.writer.write_status(item)
-            self._store(lambda store, sid: store.add_status(sid, item))
+            self._store(lambda store, sid: store.write.add_status(sid, item))
             self.hub.publish(item)
         elif isinstance(item, Mark):
             self.summary.marks += 1
             if self.writer:
                 self.writer.write_mark(item)
-            self._store(lambda store, sid: store.add_marks(sid, [item]))
+            self._store(lambda store, sid: store.write.add_marks(sid, [item]))
             self.hub.publish(item)
             self._info(f"mark (button pressed) at {format_clock(item.t_s - self._origin())}")
         elif isinstance(item, ConnectionChange):
@@ -461,7 +461,7 @@ class LivePipeline:
         self.detector.build(info)
         if self.store is not None:
             try:
-                self.summary.session_id = self.store.create_session(
+                self.summary.session_id = self.store.write.create_session(
                     info, self.source_name or info.source, time.time(), self.recording_path)
             except Exception as exc:
                 self._store_failed(exc)
@@ -480,7 +480,7 @@ class LivePipeline:
         s.t_first_s = chunk.t0_s if s.t_first_s is None else min(s.t_first_s, chunk.t0_s)
         s.t_last_s = chunk.t_end_s if s.t_last_s is None else max(s.t_last_s, chunk.t_end_s)
         if not self._anchored and self.summary.session_id is not None:
-            self._store(lambda store, sid: store.anchor_clock(sid, chunk.t0_s, time.time() - chunk.duration_s))
+            self._store(lambda store, sid: store.write.anchor_clock(sid, chunk.t0_s, time.time() - chunk.duration_s))
             self._anchored = True
         self.hub.publish(chunk)  # 2. subscribers (never blocks)
         if self._draining:
@@ -501,7 +501,7 @@ class LivePipeline:
             self.summary.faults += 1
         if self.writer and not onset:
             self.writer.write_fault(fault)
-        self._store(lambda store, sid: store.add_faults(sid, [fault]))
+        self._store(lambda store, sid: store.write.add_faults(sid, [fault]))
         self.hub.publish(fault)
         start = format_clock(fault.start_s - self._origin())
         span = f"from {start}, ongoing" if onset else f"{start}-{format_clock(fault.end_s - self._origin())}"
@@ -536,7 +536,7 @@ class LivePipeline:
         s.episodes += len(out.episodes)
         if self.writer:
             self.writer.write_output(out)
-        self._store(lambda store, sid: store.add_output(sid, out))
+        self._store(lambda store, sid: store.write.add_output(sid, out))
         self.hub.publish(out)
         # the order a person would see them in: by time, and at the same moment a warning before
         # the alarm it escalated to (so the last hook run is the highest level)
@@ -574,4 +574,4 @@ class LivePipeline:
                                    "detector_error": s.detector_error})
             except TwitchwatchError as exc:  # already failing (disk full): say it, end the rest cleanly
                 self._info(str(exc))
-        self._store(lambda store, sid: store.end_session(sid, s.duration_s))
+        self._store(lambda store, sid: store.write.end_session(sid, s.duration_s))

@@ -799,6 +799,11 @@ class SessionReader:
             pos = rec.offset + rec.length
             self.position = pos
             yield rec
+        self._finish_pass(last_by_stream, corrupt)
+
+    def _finish_pass(self, last_by_stream: dict[int, memoryview], corrupt: list[tuple[int, int]]) -> None:
+        """After a whole pass: the end time (last sample of any stream), the corrupt regions and
+        the bytes lost to them and to a torn tail."""
         self.position = self.size
         for payload in last_by_stream.values():
             t_last, n, rate = _data_span(payload)

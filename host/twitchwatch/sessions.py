@@ -19,6 +19,7 @@ from pathlib import Path
 
 from twitchwatch.errors import FileFormatError
 from twitchwatch.recording import SessionReader, is_being_recorded
+from twitchwatch.store import InvalidInput
 
 DAY = 86400.0
 
@@ -26,7 +27,7 @@ DAY = 86400.0
 def close_crashed(store) -> list[tuple[int, float]]:
     """End every open session not being recorded; returns [(id, duration_s)] of those closed."""
     closed = []
-    for row in store._read("SELECT id, started_at_unix, COALESCE(device_t0_s, 0.0) AS t0, recording_path "
+    for row in store.db.read("SELECT id, started_at_unix, COALESCE(device_t0_s, 0.0) AS t0, recording_path "
                            "FROM sessions WHERE duration_s IS NULL ORDER BY id"):
         path = row["recording_path"]
         if path and Path(path).exists():
@@ -40,7 +41,7 @@ def close_crashed(store) -> list[tuple[int, float]]:
         else:
             duration = None
         if duration is None:  # no readable file: up to the latest thing the store holds
-            last = store._read(
+            last = store.db.read(
                 """SELECT MAX(t) FROM (SELECT MAX(t_s) AS t FROM events WHERE session_id = ?
                    UNION ALL SELECT MAX(t_s) FROM status WHERE session_id = ?
                    UNION ALL SELECT MAX(end_s) FROM faults WHERE session_id = ?
@@ -48,7 +49,7 @@ def close_crashed(store) -> list[tuple[int, float]]:
                 (int(row["id"]),) * 4,
             )[0][0]
             duration = max(0.0, float(last) - float(row["t0"])) if last is not None else 0.0
-        store.end_session(int(row["id"]), duration)
+        store.write.end_session(int(row["id"]), duration)
         closed.append((int(row["id"]), duration))
     return closed
 
@@ -74,18 +75,14 @@ def _owned(store, path: str | None) -> bool:
 def delete(store, session_id: int) -> dict:
     """Delete one session (store rows, labels, and its recording if ours). Returns what was done:
     ``{"id", "recording": path or None, "recording_deleted": bool, "bytes_freed": int}``."""
-    s = store.get_session(int(session_id))
+    s = store.sessions.get_session(int(session_id))
     if s is None:
-        from twitchwatch.store import InvalidInput
-
         raise InvalidInput(f"no session with id {session_id}")
     path = s.get("recording_path")
     if path and Path(path).exists() and is_being_recorded(path):
-        from twitchwatch.store import InvalidInput
-
         raise InvalidInput(f"session {session_id} is being recorded now ({path}); stop the recorder first")
     size = recording_size(s) or 0
-    store.delete_session(int(session_id))
+    store.write.delete_session(int(session_id))
     deleted = False
     if _owned(store, path) and Path(path).exists():
         Path(path).unlink()
@@ -96,9 +93,9 @@ def delete(store, session_id: int) -> dict:
 def older_than(store, days: float, now: float | None = None) -> list[dict]:
     """Sessions that ended (or started, if still open) more than ``days`` ago, oldest first."""
     cut = (time.time() if now is None else now) - float(days) * DAY
-    rows = store._read(
+    rows = store.db.read(
         "SELECT id FROM sessions WHERE COALESCE(ended_at_unix, started_at_unix) < ? ORDER BY started_at_unix, id", (cut,))
-    return [store.get_session(int(r["id"])) for r in rows]
+    return [store.sessions.get_session(int(r["id"])) for r in rows]
 
 
 def prune(store, days: float, now: float | None = None) -> list[dict]:
@@ -108,5 +105,5 @@ def prune(store, days: float, now: float | None = None) -> list[dict]:
 
 def apply_retention(store) -> list[dict]:
     """Prune by the ``retention_days`` setting (nothing when it is 0)."""
-    days = store.get_settings().get("retention_days", 0)
+    days = store.settings.get().get("retention_days", 0)
     return prune(store, days) if days else []

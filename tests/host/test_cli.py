@@ -132,7 +132,7 @@ def test_record_virtual_records_detects_and_stores(tmp_path, capsys):
     from twitchwatch.store import Store, default_db_path
 
     store = Store(default_db_path())
-    sessions = store.list_sessions()
+    sessions = store.sessions.list_sessions()
     store.close()
     assert len(sessions) == 1 and sessions[0]["recording_path"] == str(out_file.resolve())
     # the detector's alerts travel into EDF+ annotations

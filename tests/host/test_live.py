@@ -91,7 +91,7 @@ async def test_virtual_device_through_the_whole_pipeline_records_detects_and_sto
     db = sqlite3.connect(tmp_path / "tw.db")
     (n_alerts,) = db.execute("SELECT count(*) FROM alerts WHERE session_id = ?", (summary.session_id,)).fetchone()
     assert n_alerts == len(summary.alerts)
-    session = store.get_session(summary.session_id)
+    session = store.sessions.get_session(summary.session_id)
     assert session["recording_path"].endswith("s.twr")
     assert session.get("duration_s") == pytest.approx(summary.duration_s, abs=0.01)
     store.close()

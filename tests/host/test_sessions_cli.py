@@ -45,9 +45,9 @@ def make_session(home: Path, name: str, started: float, duration: float | None =
     with SessionWriter(path, INFO, started_at_unix=started, fsync=False, wall_clock=False) as w:
         w.write_chunk(Chunk("accel", 0.0, 208.0, np.zeros((208 * 10, 3)), 0, 0, np.zeros((208 * 10, 3), np.int16)))
     with Store(default_db_path()) as store:
-        sid = store.create_session(INFO, "test", started, recording_path=path, device_t0_s=0.0)
+        sid = store.write.create_session(INFO, "test", started, recording_path=path, device_t0_s=0.0)
         if duration is not None:
-            store.end_session(sid, duration)
+            store.write.end_session(sid, duration)
     return sid
 
 
@@ -79,8 +79,8 @@ def test_a_session_left_open_by_a_killed_recorder_is_closed_from_its_file_at_the
             proc.kill()
         proc.stderr.close()
     with Store(default_db_path()) as store:
-        assert store.list_sessions()[0]["duration_s"] is None  # what kill -9 leaves
-        assert store.history("day") == [] or all(r["monitored_s"] == 0 for r in store.history("day"))
+        assert store.sessions.list_sessions()[0]["duration_s"] is None  # what kill -9 leaves
+        assert store.history.counts("day") == [] or all(r["monitored_s"] == 0 for r in store.history.counts("day"))
     # the next start closes it from its recording file
     code, out, err = run_cli(capsys, "record", "--virtual", "quiet:2", "--speed", "8", "--no-dashboard",
                              "--classifier", "baseline")
@@ -88,9 +88,9 @@ def test_a_session_left_open_by_a_killed_recorder_is_closed_from_its_file_at_the
     assert "was left open" in err
     on_disk = SessionReader(rec).duration_s
     with Store(default_db_path()) as store:
-        crashed = store.list_sessions()[-1]
+        crashed = store.sessions.list_sessions()[-1]
         assert crashed["duration_s"] == pytest.approx(on_disk, abs=1e-6) and on_disk >= 3.0
-        assert sum(r["monitored_s"] for r in store.history("day")) >= on_disk  # History counts it
+        assert sum(r["monitored_s"] for r in store.history.counts("day")) >= on_disk  # History counts it
 
 
 def test_sessions_list_show_delete_with_confirmation_and_prune_keep_store_and_files_consistent(capsys, private_home, monkeypatch):
@@ -121,7 +121,7 @@ def test_sessions_list_show_delete_with_confirmation_and_prune_keep_store_and_fi
     assert code == 0 and f"deleted session {mid} and its recording" in out
     assert not (private_home / "sessions" / "mid.twr").exists()
     with Store(default_db_path()) as store:
-        assert store.get_session(mid) is None
+        assert store.sessions.get_session(mid) is None
 
     # prune by age: sessions older than 30 days go; a file outside the data folder is kept
     code, out, err = run_cli(capsys, "sessions", "prune", "--older-than", "30", "--yes")
@@ -130,7 +130,7 @@ def test_sessions_list_show_delete_with_confirmation_and_prune_keep_store_and_fi
     assert not (private_home / "sessions" / "old.twr").exists()
     assert (private_home.parent / "elsewhere" / "outside.twr").exists()
     with Store(default_db_path()) as store:
-        assert [s["id"] for s in store.list_sessions()] == [new]
+        assert [s["id"] for s in store.sessions.list_sessions()] == [new]
     assert sorted(p.name for p in (private_home / "sessions").glob("*.twr")) == ["new.twr"]
 
 
@@ -149,6 +149,6 @@ def test_the_retention_setting_deletes_old_sessions_when_a_recording_starts(caps
     assert code == 0, err
     assert f"deleted session {old} (older than the retention setting)" in err
     with Store(default_db_path()) as store:
-        ids = [s["id"] for s in store.list_sessions()]
+        ids = [s["id"] for s in store.sessions.list_sessions()]
     assert old not in ids and recent in ids and len(ids) == 2
     assert not (private_home / "sessions" / "old.twr").exists() and (private_home / "sessions" / "recent.twr").exists()

@@ -50,11 +50,11 @@ def test_a_new_store_is_in_wal_mode_at_the_latest_schema_version(store):
 def test_reopening_keeps_data_and_does_not_migrate_twice(tmp_path):
     p = tmp_path / "tw.db"
     with Store(p) as s:
-        sid = s.create_session(INFO, "virtual:test", T0)
-        s.add_output(sid, output(10.0))
+        sid = s.write.create_session(INFO, "virtual:test", T0)
+        s.write.add_output(sid, output(10.0))
     with Store(p) as s:
         assert s.schema_version == len(MIGRATIONS)
-        assert s.list_sessions()[0]["n_alerts"] == 1
+        assert s.sessions.list_sessions()[0]["n_alerts"] == 1
 
 
 def test_a_store_from_a_newer_twitchwatch_is_refused(tmp_path):
@@ -77,13 +77,13 @@ def test_a_file_that_is_not_sqlite_is_refused_with_one_line(tmp_path):
 
 
 def test_outputs_round_trip_through_the_timeline(store):
-    sid = store.create_session(INFO, "virtual:test", T0, recording_path=None, device_t0_s=5.0)
-    ids = store.add_output(sid, output(10.0))
-    store.add_marks(sid, [Mark(12.0, "felt it")])
-    store.add_faults(sid, [Fault("not_worn", 30.0, 40.0)])
-    store.add_status(sid, Status(11.0, 80, 3900, 0, (False, True), 0))
-    store.end_session(sid, 60.0)
-    tl = store.timeline(sid)
+    sid = store.write.create_session(INFO, "virtual:test", T0, recording_path=None, device_t0_s=5.0)
+    ids = store.write.add_output(sid, output(10.0))
+    store.write.add_marks(sid, [Mark(12.0, "felt it")])
+    store.write.add_faults(sid, [Fault("not_worn", 30.0, 40.0)])
+    store.write.add_status(sid, Status(11.0, 80, 3900, 0, (False, True), 0))
+    store.write.end_session(sid, 60.0)
+    tl = store.sessions.timeline(sid)
     assert [e["kind"] for e in tl["events"]] == ["twitch", "burst"]
     assert tl["events"][0]["t_unix"] == pytest.approx(T0 + 5.0)  # device 10 s, anchored at 5 s
     assert tl["episodes"][0]["dominant_hz"] == pytest.approx(2.1)
@@ -96,28 +96,28 @@ def test_outputs_round_trip_through_the_timeline(store):
     assert tl["marks"][0]["note"] == "felt it"
     assert tl["status"][0]["lead_off"] == [False, True]
     assert {w["label"]: w["n"] for w in tl["windows"]} == {"quiet": 1, "rhythmic_jerking": 1}
-    s = store.list_sessions()[0]
+    s = store.sessions.list_sessions()[0]
     assert (s["n_twitches"], s["n_events"], s["n_alerts"], s["n_unlabelled"], s["duration_s"]) == (1, 2, 1, 1, 60.0)
 
 
 def test_window_counts_accumulate_across_calls(store):
-    sid = store.create_session(INFO, "x", T0)
+    sid = store.write.create_session(INFO, "x", T0)
     for _ in range(3):
-        store.add_output(sid, DetectorOutput(windows=(WindowLabel(1.0, 3.0, "quiet", 1.0, 0.0, 0.0),)))
-    assert store.timeline(sid)["windows"] == [{"start_s": 0.0, "label": "quiet", "n": 3}]
+        store.write.add_output(sid, DetectorOutput(windows=(WindowLabel(1.0, 3.0, "quiet", 1.0, 0.0, 0.0),)))
+    assert store.sessions.timeline(sid)["windows"] == [{"start_s": 0.0, "label": "quiet", "n": 3}]
 
 
 def test_anchor_clock_is_set_once(store):
-    sid = store.create_session(INFO, "x", T0)
-    assert store.anchor_clock(sid, 100.0) is True
-    assert store.anchor_clock(sid, 200.0) is False
-    assert store.get_session(sid)["device_t0_s"] == 100.0
+    sid = store.write.create_session(INFO, "x", T0)
+    assert store.write.anchor_clock(sid, 100.0) is True
+    assert store.write.anchor_clock(sid, 200.0) is False
+    assert store.sessions.get_session(sid)["device_t0_s"] == 100.0
 
 
 def test_labels_are_validated_and_bad_input_changes_nothing(store):
-    sid = store.create_session(INFO, "x", T0)
-    (aid,) = store.add_output(sid, output(0.0))
-    store.set_label(aid, "confirmed", "it was a jerk", by="carer")
+    sid = store.write.create_session(INFO, "x", T0)
+    (aid,) = store.write.add_output(sid, output(0.0))
+    store.labels.set(aid, "confirmed", "it was a jerk", by="carer")
     for bad in [
         dict(alert_id=aid, label="maybe"),
         dict(alert_id=aid, label="unsure", note=123),
@@ -126,49 +126,49 @@ def test_labels_are_validated_and_bad_input_changes_nothing(store):
         dict(alert_id="1; DROP TABLE labels", label="unsure"),
     ]:
         with pytest.raises(InvalidInput):
-            store.set_label(**bad)
-    lab = store.get_label(aid)
+            store.labels.set(**bad)
+    lab = store.labels.get(aid)
     assert (lab["label"], lab["note"], lab["labelled_by"]) == ("confirmed", "it was a jerk", "carer")
-    store.set_label(aid, "false_alarm", "")
-    assert store.alerts(session_id=sid)[0]["label"]["label"] == "false_alarm"
+    store.labels.set(aid, "false_alarm", "")
+    assert store.sessions.alerts(session_id=sid)[0]["label"]["label"] == "false_alarm"
     assert issubclass(InvalidInput, ValueError) and set(LABELS) == {"confirmed", "false_alarm", "unsure"}
 
 
 def test_writes_to_an_unknown_session_fail_and_leave_nothing(store):
     with pytest.raises(InvalidInput):
-        store.add_output(42, output(0.0))
-    sid = store.create_session(INFO, "x", T0)
-    assert store.timeline(sid)["events"] == []
-    assert store.alerts() == []
+        store.write.add_output(42, output(0.0))
+    sid = store.write.create_session(INFO, "x", T0)
+    assert store.sessions.timeline(sid)["events"] == []
+    assert store.sessions.alerts() == []
 
 
 def test_exported_labels_read_back_as_json_and_csv(store, tmp_path):
     rec = store.data_dir / "sessions" / "s1.twr"
-    sid = store.create_session(INFO, "x", T0, recording_path=rec)
-    (a1,) = store.add_output(sid, output(0.0))
-    (a2,) = store.add_output(sid, output(100.0))
-    store.set_label(a1, "confirmed", 'note, with "quotes"\nand a newline')
+    sid = store.write.create_session(INFO, "x", T0, recording_path=rec)
+    (a1,) = store.write.add_output(sid, output(0.0))
+    (a2,) = store.write.add_output(sid, output(100.0))
+    store.labels.set(a1, "confirmed", 'note, with "quotes"\nand a newline')
     for fmt in ("json", "csv"):
         path = tmp_path / f"labels.{fmt}"
-        store.export_labels(path, format=fmt)
+        store.labels.export(path, format=fmt)
         rows = read_labels(path)
         assert len(rows) == 1  # only labelled alerts
         r = rows[0]
         assert (r["alert_id"], r["label"], r["recording_path"], r["placement"]) == (a1, "confirmed", str(rec), "foot")
         assert (r["start_s"], r["end_s"], r["alert_t_s"]) == (0.0, 20.0, 10.0)
         assert r["note"] == 'note, with "quotes"\nand a newline'
-    assert json.loads(store.export_labels())["format"] == "twitchwatch-labels"
+    assert json.loads(store.labels.export())["format"] == "twitchwatch-labels"
     assert a2 != a1
 
 
 def test_history_counts_per_day_with_monitored_time(store):
     day = 86400.0
     for d in range(3):
-        sid = store.create_session(INFO, "x", T0 - (T0 % day) + d * day + 3600)
-        store.add_output(sid, output(0.0))
-        store.add_output(sid, DetectorOutput(events=tuple(Event(100.0 + i, 0.01, "twitch", "emg", "ta", 30.0) for i in range(d))))
-        store.end_session(sid, 7200.0)
-    rows = store.history("day")
+        sid = store.write.create_session(INFO, "x", T0 - (T0 % day) + d * day + 3600)
+        store.write.add_output(sid, output(0.0))
+        store.write.add_output(sid, DetectorOutput(events=tuple(Event(100.0 + i, 0.01, "twitch", "emg", "ta", 30.0) for i in range(d))))
+        store.write.end_session(sid, 7200.0)
+    rows = store.history.counts("day")
     # the twitch at t=0 is a jerk inside the rhythmic-jerking episode: counted as an event only
     assert [r["twitches"] for r in rows] == [0, 1, 2]
     assert [r["twitch_events"] for r in rows] == [1, 2, 3]
@@ -177,31 +177,31 @@ def test_history_counts_per_day_with_monitored_time(store):
     assert all(r["monitored_s"] == pytest.approx(7199.5) for r in rows)
     assert all(r["not_monitored_s"] == pytest.approx(0.5) for r in rows)
     assert [r["rate_per_h"] for r in rows] == [pytest.approx(n / (7199.5 / 3600)) for n in (0, 1, 2)]
-    hours = store.history("hour")
+    hours = store.history.counts("hour")
     assert sum(r["monitored_s"] for r in hours) == pytest.approx(3 * 7199.5)
-    assert len(store.history("week")) in (1, 2)
+    assert len(store.history.counts("week")) in (1, 2)
     with pytest.raises(InvalidInput):
-        store.history("fortnight")
+        store.history.counts("fortnight")
 
 
 def test_settings_validate_before_writing(store):
-    assert store.get_settings()["alert_sound"] is True
+    assert store.settings.get()["alert_sound"] is True
     with pytest.raises(InvalidInput):
-        store.update_settings({"alert_sound": False, "stale_after_s": "soon"})
-    assert store.get_settings()["alert_sound"] is True
-    assert store.update_settings({"alert_sound": False})["alert_sound"] is False
+        store.settings.update({"alert_sound": False, "stale_after_s": "soon"})
+    assert store.settings.get()["alert_sound"] is True
+    assert store.settings.update({"alert_sound": False})["alert_sound"] is False
 
 
 def test_a_writer_thread_and_reader_threads_run_together(store):
-    sid = store.create_session(INFO, "x", T0)
+    sid = store.write.create_session(INFO, "x", T0)
     errors: list[BaseException] = []
     stop = threading.Event()
 
     def reader():
         try:
             while not stop.is_set():
-                store.timeline(sid)
-                store.list_sessions()
+                store.sessions.timeline(sid)
+                store.sessions.list_sessions()
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -209,12 +209,12 @@ def test_a_writer_thread_and_reader_threads_run_together(store):
     for t in threads:
         t.start()
     for i in range(200):
-        store.add_output(sid, output(float(i * 100)))
+        store.write.add_output(sid, output(float(i * 100)))
     stop.set()
     for t in threads:
         t.join()
     assert not errors
-    assert len(store.alerts(session_id=sid)) == 200
+    assert len(store.sessions.alerts(session_id=sid)) == 200
 
 
 def test_default_data_dir_follows_twitchwatch_home(monkeypatch, tmp_path):
@@ -243,8 +243,8 @@ def test_an_old_store_is_migrated_in_place_and_keeps_its_data(tmp_path):
     conn.close()
     with Store(p) as s:
         assert s.schema_version == len(MIGRATIONS) >= 2
-        row = s.list_sessions()[0]
+        row = s.sessions.list_sessions()[0]
         assert (row["n_twitches"], row["n_events"]) == (3, 4)
-        assert sum(r["twitches"] for r in s.history("hour")) == 3
-        s.add_output(1, DetectorOutput(events=(Event(15.0, 0.01, "twitch", "emg", "ta", 30.0),)))
-        assert s.list_sessions()[0]["n_twitches"] == 4
+        assert sum(r["twitches"] for r in s.history.counts("hour")) == 3
+        s.write.add_output(1, DetectorOutput(events=(Event(15.0, 0.01, "twitch", "emg", "ta", 30.0),)))
+        assert s.sessions.list_sessions()[0]["n_twitches"] == 4

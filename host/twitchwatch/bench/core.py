@@ -4,8 +4,8 @@ Figures (keys):
 - ``offline_x_realtime``: replay of 1 kHz 2-channel EMG + 208 Hz 3-axis accel in 60 s blocks,
   seconds of signal per second of wall time (detector only; data generated beforehand);
 - ``live_chunk_p50_us`` / ``live_chunk_p99_us``: cost of one 20 ms step of live input (the accel
-  and EMG chunks of that 20 ms, window steps included), wall microseconds (the CPU-time figures of
-  issue 10, start-up and per-process memory are in the "speed" part);
+  and EMG chunks of that 20 ms, window steps included), wall microseconds (CPU-time figures,
+  start-up and per-process memory are in the "speed" part);
 - ``naive_x_realtime``: a per-sample Python loop (biquad band-pass, rectify, envelope, threshold) over
   the same EMG; ``neurokit2_x_realtime``: ``neurokit2.emg_process`` on the same EMG, each channel
   (null when NeuroKit2 is not installed).
@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from twitchwatch.core.config import DetectorConfig
 from twitchwatch.core.run import feed
 from twitchwatch.core.run import run as run_detector
 from twitchwatch.model import Chunk, DeviceInfo
@@ -87,10 +88,13 @@ def live(info, accel, emg, seconds: float) -> tuple[float, float]:
 
 
 def naive_loop(emg: np.ndarray, fs: float, seconds: float) -> float:
-    """Per-sample Python: biquad band-pass per channel, rectify, one-pole envelope, threshold."""
+    """Per-sample Python: biquad band-pass per channel, rectify, one-pole envelope, threshold.
+
+    The baseline the vectorised core is measured against, so it filters sample by sample on
+    purpose (the detector's EMG band, one biquad) instead of using :mod:`twitchwatch.core.filters`."""
     from scipy import signal
 
-    b, a = signal.butter(1, [20.0, 450.0], btype="bandpass", fs=fs)
+    b, a = signal.butter(1, list(DetectorConfig().emg_band_hz), btype="bandpass", fs=fs)
     n = int(seconds * fs)
     x = emg[:n]
     t = time.perf_counter()

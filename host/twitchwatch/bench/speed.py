@@ -1,4 +1,4 @@
-"""Bench part "speed": issue 10's figures, each beside its goal, measured in one run.
+"""Bench part "speed": speed, start-up and memory figures, each beside its goal, measured in one run.
 
 Keys (``<key>_goal`` beside each: the bound, with ``<=``/``>=``/``<``; ``speed_goals_met`` lists
 which hold):
@@ -7,7 +7,7 @@ which hold):
   minus those of ``python -c pass``, median of ``STARTUP_PAIRS`` alternating pairs, on a warm
   second run (the disk cache filled). ``startup_first_run_over_python_s`` is the first run with an
   empty cache (it designs the filters and loads the skops model, then stores both), reported
-  separately as the issue asks; ``startup_cpu_over_python_s`` the warm figure in CPU seconds.
+  separately; ``startup_cpu_over_python_s`` the warm figure in CPU seconds.
 - ``live_chunk_p99_cpu_us`` (and ``live_chunk_p50_cpu_us``): CPU microseconds (``process_time``)
   of one 20 ms step of live input (that step's accel and EMG chunks, window steps included), on the
   detector as shipped (the foot model).
@@ -43,7 +43,7 @@ import numpy as np
 from twitchwatch.core.run import feed
 from twitchwatch.core.run import run as run_detector
 
-#: Issue 10's goals: key -> (comparison, bound).
+#: Goals: key -> (comparison, bound).
 GOALS: dict[str, tuple[str, float]] = {
     "startup_over_python_s": ("<=", 0.5),
     "live_chunk_p99_cpu_us": ("<=", 1500.0),
@@ -57,7 +57,7 @@ GOALS: dict[str, tuple[str, float]] = {
 STARTUP_PAIRS = 5
 #: Length of the file replayed for the offline figures, hours (``--quick``: a quarter of it).
 OFFLINE_HOURS = 1.0
-#: Live input step, s (the issue's 20 ms chunk).
+#: Live input step, s (a 20 ms chunk, as a sensor sends).
 LIVE_STEP_S = 0.02
 #: Environment that keeps numpy's BLAS on one thread (the 1-core figures).
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}

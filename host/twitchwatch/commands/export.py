@@ -32,7 +32,7 @@ def resolve_session(text: str) -> Path:
         raise FileFormatError(f"{text}: no such file, and no store at {db} to look up a session number")
     store = Store(db)
     try:
-        session = store.get_session(int(text))
+        session = store.sessions.get_session(int(text))
     finally:
         store.close()
     if session is None:

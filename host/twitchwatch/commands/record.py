@@ -235,7 +235,7 @@ def _tidy_store(store) -> None:
 
 
 async def _start_dashboard(store, hub, args):
-    """Helper G's dashboard in this event loop, or None with a note when it is not available."""
+    """The dashboard served in this event loop, or None with a note when it is not available."""
     if store is None:
         print("twitchwatch: no dashboard without the store (--no-store)", file=sys.stderr)
         return None

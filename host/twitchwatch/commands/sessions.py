@@ -13,7 +13,10 @@ import json
 import sys
 import time
 
+from twitchwatch import sessions as S
 from twitchwatch.errors import ConfigError
+from twitchwatch.recording import format_clock
+from twitchwatch.store import Store, default_db_path
 
 
 def _days(text: str) -> float:
@@ -55,7 +58,6 @@ def _size(n: int | None) -> str:
 
 
 def _dur(s: float | None) -> str:
-    from twitchwatch.recording import format_clock
 
     return "open" if s is None else format_clock(s)
 
@@ -70,9 +72,6 @@ def _confirm(question: str, yes: bool) -> bool:
 
 
 def run(args) -> int:
-    from twitchwatch import sessions as S
-    from twitchwatch.store import Store, default_db_path
-
     action = args.action or "list"
     store = Store(default_db_path())
     try:
@@ -80,84 +79,101 @@ def run(args) -> int:
             print(f"twitchwatch: session {sid} was left open (recorder stopped abruptly); closed at {_dur(d)}",
                   file=sys.stderr)
         if action == "list":
-            rows = store.list_sessions(limit=100000)
-            if getattr(args, "json", False):
-                for r in rows:
-                    print(json.dumps(r | {"recording_bytes": S.recording_size(r)}))
-                return 0
-            if not rows:
-                print("no sessions")
-                return 0
-            print(f"{'id':>5}  {'started':16}  {'duration':>9}  {'twitches':>8}  {'alerts':>6}  {'recording':>9}  source")
-            total = 0
-            for r in rows:
-                size = S.recording_size(r)
-                total += size or 0
-                print(f"{r['id']:>5}  {_when(r['started_at_unix']):16}  {_dur(r['duration_s']):>9}  {r['n_twitches']:>8}  "
-                      f"{r['n_alerts']:>6}  {_size(size):>9}  {r['source']}")
-            print(f"{len(rows)} session(s), recordings {_size(total)}; retention: "
-                  + (f"{store.get_settings()['retention_days']} days" if store.get_settings()["retention_days"] else "keep everything"))
-            return 0
+            return _list(store, getattr(args, "json", False))
         if action == "show":
-            s = store.get_session(args.id)
-            if s is None:
-                raise ConfigError(f"session {args.id}: no such session in {store.path}")
-            tl = store.timeline(args.id, max_events=0)
-            spans = {x["id"]: x for x in store.session_spans()}.get(args.id)
-            info = {
-                "session": s, "recording_bytes": S.recording_size(s), "events": tl["events_total"],
-                "episodes": tl["episodes"], "alerts": [{k: a[k] for k in ("id", "level", "kind", "t_s", "episode_start_s")} for a in tl["alerts"]],
-                "faults": tl["faults"], "marks": len(tl["marks"]),
-                "not_monitored": spans["not_monitored"] if spans else [],
-            }
-            if args.json:
-                print(json.dumps(info, default=str))
-                return 0
-            print(f"session {s['id']}: {s['source']} ({s['device_id']}, {s['placement']})")
-            print(f"  started {_when(s['started_at_unix'])}, duration {_dur(s['duration_s'])}")
-            print(f"  recording {s['recording_path'] or '-'} ({_size(info['recording_bytes'])})")
-            print(f"  {info['events']} events, {len(info['episodes'])} episodes, {len(info['alerts'])} alerts, "
-                  f"{len(info['faults'])} faults, {info['marks']} marks")
-            origin = s["device_t0_s"]
-            for f in info["faults"]:
-                print(f"  fault {f['kind']} {f['stream']} {_dur(f['start_s'] - origin)}-{_dur(f['end_s'] - origin)} "
-                      f"({f['end_s'] - f['start_s']:.1f} s) {f['detail']}".rstrip())
-            for a in info["alerts"]:
-                print(f"  alert {a['level']} {a['kind']} at {_dur(a['t_s'] - origin)}")
-            return 0
+            return _show(store, args.id, args.json)
         if action == "retention":
-            if args.days is None:
-                d = store.get_settings()["retention_days"]
-                print(f"sessions are kept {d} days" if d else "sessions are kept until you delete them (retention 0)")
-                return 0
-            store.update_settings({"retention_days": int(args.days)})
-            print(f"retention set to {int(args.days)} days" + (" (keep everything)" if not args.days else "")
-                  + "; applied each time a recording starts and by `twitchwatch sessions prune`")
-            return 0
-        if action == "delete":
-            targets = []
-            for i in args.ids:
-                s = store.get_session(i)
-                if s is None:
-                    raise ConfigError(f"session {i}: no such session in {store.path}")
-                targets.append(s)
-        else:  # prune
-            days = args.older_than if args.older_than is not None else store.get_settings()["retention_days"]
-            if not days:
-                raise ConfigError("prune: give --older-than DAYS (the retention setting is 0: keep everything)")
-            targets = S.older_than(store, days)
-            if not targets:
-                print(f"no session is older than {days:g} days")
-                return 0
-        size = sum(S.recording_size(s) or 0 for s in targets)
-        what = ", ".join(str(s["id"]) for s in targets)
-        if not _confirm(f"delete {len(targets)} session(s) ({what}) and their recordings ({_size(size)})?", args.yes):
-            print("nothing deleted", file=sys.stderr)
-            return 1
-        for s in targets:
-            r = S.delete(store, s["id"])
-            kept = "" if r["recording_deleted"] or not r["recording"] else f"; its recording outside the data folder was kept: {r['recording']}"
-            print(f"deleted session {r['id']}" + (f" and its recording ({_size(r['bytes_freed'])})" if r["recording_deleted"] else "") + kept)
-        return 0
+            return _retention(store, args.days)
+        return _delete(store, args)
     finally:
         store.close()
+
+
+def _list(store: Store, as_json: bool) -> int:
+    rows = store.sessions.list_sessions(limit=100000)
+    if as_json:
+        for r in rows:
+            print(json.dumps(r | {"recording_bytes": S.recording_size(r)}))
+        return 0
+    if not rows:
+        print("no sessions")
+        return 0
+    print(f"{'id':>5}  {'started':16}  {'duration':>9}  {'twitches':>8}  {'alerts':>6}  {'recording':>9}  source")
+    total = 0
+    for r in rows:
+        size = S.recording_size(r)
+        total += size or 0
+        print(f"{r['id']:>5}  {_when(r['started_at_unix']):16}  {_dur(r['duration_s']):>9}  {r['n_twitches']:>8}  "
+              f"{r['n_alerts']:>6}  {_size(size):>9}  {r['source']}")
+    print(f"{len(rows)} session(s), recordings {_size(total)}; retention: "
+          + (f"{store.settings.get()['retention_days']} days" if store.settings.get()["retention_days"] else "keep everything"))
+    return 0
+
+
+def _show(store: Store, session_id: int, as_json: bool) -> int:
+    s = store.sessions.get_session(session_id)
+    if s is None:
+        raise ConfigError(f"session {session_id}: no such session in {store.path}")
+    tl = store.sessions.timeline(session_id, max_events=0)
+    spans = {x["id"]: x for x in store.history.session_spans()}.get(session_id)
+    info = {
+        "session": s, "recording_bytes": S.recording_size(s), "events": tl["events_total"],
+        "episodes": tl["episodes"], "alerts": [{k: a[k] for k in ("id", "level", "kind", "t_s", "episode_start_s")} for a in tl["alerts"]],
+        "faults": tl["faults"], "marks": len(tl["marks"]),
+        "not_monitored": spans["not_monitored"] if spans else [],
+    }
+    if as_json:
+        print(json.dumps(info, default=str))
+        return 0
+    print(f"session {s['id']}: {s['source']} ({s['device_id']}, {s['placement']})")
+    print(f"  started {_when(s['started_at_unix'])}, duration {_dur(s['duration_s'])}")
+    print(f"  recording {s['recording_path'] or '-'} ({_size(info['recording_bytes'])})")
+    print(f"  {info['events']} events, {len(info['episodes'])} episodes, {len(info['alerts'])} alerts, "
+          f"{len(info['faults'])} faults, {info['marks']} marks")
+    origin = s["device_t0_s"]
+    for f in info["faults"]:
+        print(f"  fault {f['kind']} {f['stream']} {_dur(f['start_s'] - origin)}-{_dur(f['end_s'] - origin)} "
+              f"({f['end_s'] - f['start_s']:.1f} s) {f['detail']}".rstrip())
+    for a in info["alerts"]:
+        print(f"  alert {a['level']} {a['kind']} at {_dur(a['t_s'] - origin)}")
+    return 0
+
+
+def _retention(store: Store, days: float | None) -> int:
+    if days is None:
+        d = store.settings.get()["retention_days"]
+        print(f"sessions are kept {d} days" if d else "sessions are kept until you delete them (retention 0)")
+        return 0
+    store.settings.update({"retention_days": int(days)})
+    print(f"retention set to {int(days)} days" + (" (keep everything)" if not days else "")
+          + "; applied each time a recording starts and by `twitchwatch sessions prune`")
+    return 0
+
+
+def _delete(store: Store, args) -> int:
+    """``delete ID...`` or ``prune``: the sessions and their recordings, after a confirmation."""
+    if args.action == "delete":
+        targets = []
+        for i in args.ids:
+            s = store.sessions.get_session(i)
+            if s is None:
+                raise ConfigError(f"session {i}: no such session in {store.path}")
+            targets.append(s)
+    else:  # prune
+        days = args.older_than if args.older_than is not None else store.settings.get()["retention_days"]
+        if not days:
+            raise ConfigError("prune: give --older-than DAYS (the retention setting is 0: keep everything)")
+        targets = S.older_than(store, days)
+        if not targets:
+            print(f"no session is older than {days:g} days")
+            return 0
+    size = sum(S.recording_size(s) or 0 for s in targets)
+    what = ", ".join(str(s["id"]) for s in targets)
+    if not _confirm(f"delete {len(targets)} session(s) ({what}) and their recordings ({_size(size)})?", args.yes):
+        print("nothing deleted", file=sys.stderr)
+        return 1
+    for s in targets:
+        r = S.delete(store, s["id"])
+        kept = "" if r["recording_deleted"] or not r["recording"] else f"; its recording outside the data folder was kept: {r['recording']}"
+        print(f"deleted session {r['id']}" + (f" and its recording ({_size(r['bytes_freed'])})" if r["recording_deleted"] else "") + kept)
+    return 0

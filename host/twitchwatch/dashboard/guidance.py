@@ -43,7 +43,7 @@ def persistence(daily: list[dict]) -> dict:
 
     Parameters
     ----------
-    daily : rows of :meth:`twitchwatch.store.Store.history` with bucket="day", oldest first
+    daily : rows of :meth:`twitchwatch.store.history.History.counts` with bucket="day", oldest first
         (``start_unix``, ``twitches``, ``monitored_s``).
 
     Returns

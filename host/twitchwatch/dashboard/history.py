@@ -4,7 +4,7 @@ One function, :func:`history_view`, so the page (``/api/history``) and the print
 same numbers:
 
 - ``summary``: monitored time (session time minus the time the sensor was not worn or sent no
-  data), the not-monitored time, isolated twitches at rest (see :meth:`Store.history`), and a
+  data), the not-monitored time, isolated twitches at rest (see :meth:`twitchwatch.store.history.History.counts`), and a
   twitch rate per monitored hour only when at least :data:`~twitchwatch.store.MIN_RATE_MONITORED_S`
   was monitored (else ``rate_per_h`` is None and ``rate_note`` says why);
 - ``daily``: one slot per local day of the period (a week is seven slots; days without a session
@@ -65,7 +65,7 @@ def history_view(store, start: float, end: float, utc_offset_s: float) -> dict:
     """Everything the History page and the report show for [start, end) (whole local days)."""
     start, end = whole_days(start, end, utc_offset_s)
     n_days = int(round((end - start) / DAY))
-    rows = {round(r["start_unix"]): r for r in store.history("day", start, end, utc_offset_s)}
+    rows = {round(r["start_unix"]): r for r in store.history.counts("day", start, end, utc_offset_s)}
     daily = []
     for i in range(n_days):
         t = start + i * DAY
@@ -88,7 +88,7 @@ def history_view(store, start: float, end: float, utc_offset_s: float) -> dict:
         wk["monitored"] = wk["monitored_s"] > 0
         weekly.append(wk)
     last_data = max((d["start_unix"] for d in daily if d["monitored"] or d["events"]), default=end - DAY)
-    hourly = store.history("hour", max(start, last_data + DAY - 7 * DAY), end, utc_offset_s)
+    hourly = store.history.counts("hour", max(start, last_data + DAY - 7 * DAY), end, utc_offset_s)
     monitored = sum(d["monitored_s"] for d in daily)
     not_monitored = sum(d["not_monitored_s"] for d in daily)
     twitches = sum(d["twitches"] for d in daily)
@@ -114,7 +114,7 @@ def history_view(store, start: float, end: float, utc_offset_s: float) -> dict:
         "daily": daily,
         "weekly": weekly,
         "hourly": hourly,
-        "not_monitored": store.not_monitored(start, end),
+        "not_monitored": store.history.not_monitored(start, end),
         "guidance": list(GUIDANCE),
         "persistence": persistence([d for d in daily if d["monitored"] or d["twitches"]]),
     }

@@ -32,30 +32,15 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from twitchwatch.dashboard.decimate import StreamingBuckets, bucket_size
+from twitchwatch.dashboard.traces import Traces
 from twitchwatch.hub import Hub
 from twitchwatch.model import (Chunk, ConnectionChange, DetectorFailure, DetectorOutput, DeviceInfo, Fault, Mark, Status,
                                is_fault_onset)
 
-#: Buckets per second for the live traces (the chart is ~600-1200 px wide for 10-20 s of trace).
-LIVE_TARGET_HZ = 50.0
-#: Buckets per second for the zoomed-in raw EMG view.
-RAW_TARGET_HZ = 250.0
-#: EMG high-pass corner, Hz: removes electrode offset and motion artefact for display (surface
-#: EMG energy is mostly 20-450 Hz; De Luca et al. 2010, J Biomech 43:1573).
-EMG_HIGHPASS_HZ = 20.0
 #: A fault counts as "now" if it ended less than this long ago (device seconds).
 FAULT_RECENT_S = 2.0
-#: Longest run of trace kept for a browser that connects (seconds).
-HISTORY_S = 30.0
 #: Per-browser queue length (messages); at 10 trace messages/s this is ~25 s of backlog.
 CLIENT_QUEUE = 256
-
-
-def _r(a: np.ndarray, decimals: int) -> list:
-    return np.round(a, decimals).tolist()
 
 
 @dataclass(eq=False)
@@ -108,7 +93,7 @@ class LiveFeed:
         self.unacked: dict[int, dict] = {}
         self.messages_sent = 0
         self.bytes_sent = 0
-        self._reset_streams()
+        self.traces = Traces()
         self.state: dict[str, Any] = {
             "connection": "waiting" if hub is not None else "not_live",
             "device": None,
@@ -163,77 +148,12 @@ class LiveFeed:
         self.clients.discard(c)
 
     # ----------------------------------------------------------------- streams
-    def _reset_streams(self) -> None:
-        self._accel: StreamingBuckets | None = None
-        self._emg: StreamingBuckets | None = None
-        self._raw: StreamingBuckets | None = None
-        self._emg_sos: np.ndarray | None = None
-        self._emg_zi: np.ndarray | None = None
-        self._emg_rate = math.nan
-        self._emg_channels: list[str] = []
-        self._pending: dict[str, list] = {"accel": [], "emg": [], "raw": [], "events": []}
-        self._history: dict[str, deque] = {"accel": deque(), "emg": deque()}
-
     def _on_chunk(self, c: Chunk) -> None:
-        x = np.asarray(c.samples, dtype=np.float64)
-        if x.ndim == 1:
-            x = x[:, None]
         if c.n == 0:
             return
         self._last_data_wall = time.monotonic()
         self.state["t_latest_s"] = max(self.state["t_latest_s"] or -math.inf, c.t_end_s)
-        if c.stream == "accel":
-            mag = np.sqrt(np.einsum("ij,ij->i", x, x))[:, None]
-            if self._accel is None or self._accel.rate_hz != c.rate_hz:
-                self._accel = StreamingBuckets(c.rate_hz, bucket_size(c.rate_hz, LIVE_TARGET_HZ), 1)
-            t, dt, b = self._accel.push(c.t0_s, mag)
-            if b is not None:
-                seg = {"t0": round(t, 4), "dt": dt, "min": _r(b.min(axis=1)[:, 0], 4), "max": _r(b.max(axis=1)[:, 0], 4)}
-                self._pending["accel"].append(seg)
-                self._remember("accel", seg)
-        elif c.stream == "emg":
-            ch = x.shape[1]
-            if self._emg is None or self._emg_rate != c.rate_hz or self._emg.channels != ch:
-                from scipy import signal  # imported on first use: `twitchwatch dashboard` starts fast
-                self._emg_rate = c.rate_hz
-                self._emg = StreamingBuckets(c.rate_hz, bucket_size(c.rate_hz, LIVE_TARGET_HZ), ch)
-                self._raw = StreamingBuckets(c.rate_hz, bucket_size(c.rate_hz, RAW_TARGET_HZ), ch)
-                nyq = c.rate_hz / 2
-                self._emg_sos = signal.butter(2, EMG_HIGHPASS_HZ / nyq, "highpass", output="sos") if nyq > 2 * EMG_HIGHPASS_HZ else None
-                self._emg_zi = None
-            if self._emg_sos is not None:
-                from scipy import signal
-
-                if self._emg_zi is None:
-                    zi0 = signal.sosfilt_zi(self._emg_sos)  # (sections, 2)
-                    self._emg_zi = zi0[:, :, None] * x[0][None, None, :]  # (sections, 2, channels)
-                y, self._emg_zi = signal.sosfilt(self._emg_sos, x, axis=0, zi=self._emg_zi)
-            else:
-                y = x - x.mean(axis=0)
-            t, dt, b = self._emg.push(c.t0_s, y)
-            if b is not None:
-                seg = {
-                    "t0": round(t, 4),
-                    "dt": dt,
-                    "min": _r(b.min(axis=1).T, 1),
-                    "max": _r(b.max(axis=1).T, 1),
-                    "env": _r(np.sqrt((b * b).mean(axis=1)).T, 1),
-                }
-                self._pending["emg"].append(seg)
-                self._remember("emg", seg)
-            if any(cl.raw for cl in self.clients):
-                t, dt, b = self._raw.push(c.t0_s, y)
-                if b is not None:
-                    self._pending["raw"].append(
-                        {"t0": round(t, 4), "dt": dt, "min": _r(b.min(axis=1).T, 1), "max": _r(b.max(axis=1).T, 1)}
-                    )
-
-    def _remember(self, stream: str, seg: dict) -> None:
-        h = self._history[stream]
-        h.append(seg)
-        latest = seg["t0"] + seg["dt"] * len(seg["min"] if stream == "accel" else seg["min"][0])
-        while h and h[0]["t0"] < latest - HISTORY_S - 1.0:
-            h.popleft()
+        self.traces.push(c, raw=any(cl.raw for cl in self.clients))
 
     # ----------------------------------------------------------------- items
     def handle(self, item: Any) -> None:
@@ -264,7 +184,7 @@ class LiveFeed:
             self.state["counts"]["marks"] += 1
             self._state_dirty = True
         elif isinstance(item, DeviceInfo):
-            self._reset_streams()
+            self.traces.reset()
             self.state["device"] = {
                 "device_id": item.device_id,
                 "placement": item.placement,
@@ -289,7 +209,7 @@ class LiveFeed:
         if out.events:
             counts["events"] += len(out.events)
             counts["twitches"] += sum(1 for e in out.events if e.kind == "twitch")
-            self._pending["events"].extend([round(e.t_s, 3), round(float(e.amplitude), 2), e.kind] for e in out.events)
+            self.traces.add_events(out.events)
         if out.windows:
             w = out.windows[-1]
             self.state["window"] = {
@@ -333,7 +253,7 @@ class LiveFeed:
         if self.store is None:
             return None
         try:
-            rows = self.store.list_sessions(limit=1)
+            rows = self.store.sessions.list_sessions(limit=1)
         except Exception:  # the alert must go out even if the store is unhappy
             return None
         return rows[0]["id"] if rows else None
@@ -373,7 +293,7 @@ class LiveFeed:
         self._broadcast("state", json.dumps({"type": "state", **self._derive_state()}, separators=(",", ":")))
 
     def hello(self, settings: dict | None = None) -> str:
-        traces = {"accel": list(self._history["accel"]), "emg": list(self._history["emg"])}
+        traces = {"accel": list(self.traces.history["accel"]), "emg": list(self.traces.history["emg"])}
         msg = {
             "type": "hello",
             "live": self.hub is not None,
@@ -392,7 +312,7 @@ class LiveFeed:
             self.bytes_sent += len(text)
 
     def _flush(self) -> None:
-        p = self._pending
+        p = self.traces.take_pending()
         if not (p["accel"] or p["emg"] or p["events"] or p["raw"]):
             return
         base = {"type": "trace", "accel": p["accel"], "emg": p["emg"], "events": p["events"]}
@@ -403,7 +323,6 @@ class LiveFeed:
             c.put("trace", t)
             self.messages_sent += 1
             self.bytes_sent += len(t)
-        self._pending = {"accel": [], "emg": [], "raw": [], "events": []}
 
     async def _consume(self) -> None:
         assert self._sub is not None

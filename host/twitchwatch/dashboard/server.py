@@ -10,62 +10,30 @@ Routes (all JSON unless said): ``/`` (the app, HTML), ``/static/*`` (package fil
 ``/report`` (printable HTML), ``/api/sessions``, ``/api/sessions/{id}/timeline``,
 ``/api/alerts``, ``/api/alerts/lookup``, ``/api/alerts/{id}``, ``/api/alerts/{id}/signal``,
 ``PUT|DELETE /api/alerts/{id}/label``, ``/api/history``, ``/api/labels/export``,
-``GET|PUT /api/settings``, ``/api/live/state``, ``POST /api/live/ack``, WebSocket ``/ws/live``.
+``GET|PUT /api/settings``, ``/api/live/state``, ``POST /api/live/ack``, WebSocket ``/ws/live``;
+one router per concern in :mod:`twitchwatch.dashboard.routes`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import math
 import socket
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from twitchwatch.dashboard.livefeed import LiveFeed
-from twitchwatch.dashboard.history import history_view, whole_days
-from twitchwatch.dashboard.report import render_report
+from twitchwatch.dashboard.routes.history import history_router
+from twitchwatch.dashboard.routes.labels import labels_router
+from twitchwatch.dashboard.routes.live import live_router
+from twitchwatch.dashboard.routes.review import review_router
+from twitchwatch.dashboard.routes.static import mount_static
 from twitchwatch.dashboard.security import Guard, check_bind
-from twitchwatch.dashboard.snippet import SnippetError, alert_signal
 from twitchwatch.errors import ConfigError, StoreError
 from twitchwatch.hub import Hub
 from twitchwatch.store import InvalidInput, Store
-
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-#: Longest accepted JSON body, bytes (a label note is at most 2000 characters).
-MAX_BODY = 16 * 1024
-
-
-def _float_param(value: str | None, name: str, default: float | None = None) -> float | None:
-    if value is None or value == "":
-        return default
-    try:
-        v = float(value)
-    except ValueError:
-        raise HTTPException(400, f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise HTTPException(400, f"{name} must be finite")
-    return v
-
-
-async def _json_body(request: Request) -> dict:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise HTTPException(413, f"request body larger than {MAX_BODY} bytes")
-    try:
-        data = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise HTTPException(400, "body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise HTTPException(400, "body must be a JSON object")
-    return data
 
 
 def create_app(store: Store, feed: LiveFeed) -> FastAPI:
@@ -82,197 +50,11 @@ def create_app(store: Store, feed: LiveFeed) -> FastAPI:
     async def _store_error(_request, exc: StoreError):
         return JSONResponse({"detail": str(exc)}, status_code=500)
 
-    app.mount("/static", StaticFiles(directory=STATIC_DIR, follow_symlink=False), name="static")
-
-    @app.get("/", include_in_schema=False)
-    async def index():
-        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
-
-    @app.get("/favicon.ico", include_in_schema=False)
-    async def favicon():
-        return Response(status_code=204)
-
-    # ------------------------------------------------------------ sessions and alerts
-    @app.get("/api/sessions")
-    def sessions(limit: int = 200, offset: int = 0):
-        if not 1 <= limit <= 5000 or offset < 0:
-            raise HTTPException(400, "limit must be 1..5000 and offset >= 0")
-        return {"sessions": store.list_sessions(limit=limit, offset=offset)}
-
-    @app.get("/api/sessions/{session_id}/timeline")
-    def timeline(session_id: int):
-        tl = store.timeline(session_id)
-        if tl is None:
-            raise HTTPException(404, f"no session with id {session_id}")
-        return tl
-
-    @app.get("/api/alerts")
-    def alerts(session: int | None = None):
-        return {"alerts": store.alerts(session_id=session)}
-
-    @app.get("/api/alerts/lookup")
-    def lookup(t_s: str, kind: str, session: int | None = None):
-        t = _float_param(t_s, "t_s")
-        sid = session
-        if sid is None:
-            rows = store.list_sessions(limit=1)
-            if not rows:
-                raise HTTPException(404, "no sessions")
-            sid = rows[0]["id"]
-        for a in store.alerts(session_id=sid):
-            if a["kind"] == kind and abs(a["t_s"] - t) < 1e-3:
-                return {"id": a["id"], "session_id": sid}
-        raise HTTPException(404, "that alert is not in the store (yet)")
-
-    @app.get("/api/alerts/{alert_id}")
-    def alert(alert_id: int):
-        a = store.get_alert(alert_id)
-        if a is None:
-            raise HTTPException(404, f"no alert with id {alert_id}")
-        return a
-
-    @app.get("/api/alerts/{alert_id}/signal")
-    def alert_sig(alert_id: int):
-        a = store.get_alert(alert_id)
-        if a is None:
-            raise HTTPException(404, f"no alert with id {alert_id}")
-        end = a["episode_end_s"] if a["episode_end_s"] is not None else a["t_s"]
-        try:
-            return alert_signal(a["session"]["recording_path"], store.data_dir, a["episode_start_s"], max(end, a["t_s"]))
-        except SnippetError as exc:
-            raise HTTPException(404, str(exc)) from None
-
-    @app.put("/api/alerts/{alert_id}/label")
-    async def put_label(alert_id: int, request: Request):
-        data = await _json_body(request)
-        unknown = set(data) - {"label", "note", "by"}
-        if unknown:
-            raise HTTPException(400, f"unknown fields: {', '.join(sorted(unknown))}")
-        if "label" not in data:
-            raise HTTPException(400, "field 'label' is required (confirmed, false_alarm or unsure)")
-        return await run_in_threadpool(
-            store.set_label, alert_id, data["label"], data.get("note", ""), data.get("by", "")
-        )
-
-    @app.delete("/api/alerts/{alert_id}/label")
-    def delete_label(alert_id: int):
-        if store.get_alert(alert_id) is None:
-            raise HTTPException(404, f"no alert with id {alert_id}")
-        return {"removed": store.clear_label(alert_id)}
-
-    @app.get("/api/labels/export")
-    def export_labels(format: str = "json"):
-        if format not in ("json", "csv"):
-            raise HTTPException(400, "format must be json or csv")
-        text = store.export_labels(format=format)
-        media = "application/json" if format == "json" else "text/csv"
-        return Response(
-            text, media_type=media, headers={"content-disposition": f'attachment; filename="twitchwatch-labels.{format}"'}
-        )
-
-    # ------------------------------------------------------------ history and report
-    def _period(days: str | None, until: str | None, tz_offset_min: str | None) -> tuple[float, float, float]:
-        off = _float_param(tz_offset_min, "tz_offset_min", None)
-        if off is None:
-            off = time.localtime().tm_gmtoff / 60.0
-        if not -16 * 60 <= off <= 16 * 60:
-            raise HTTPException(400, "tz_offset_min must be within +-16 h")
-        d = _float_param(days, "days", None)
-        span = store.span_unix()
-        end = _float_param(until, "until", None)
-        if end is None:
-            end = (span[1] if span else time.time()) + 1.0
-        # whole local days: `days=7` is the seven days ending with the day that holds `until`
-        end = whole_days(end - 1.0, end, off * 60.0)[1]
-        if d is None:
-            start = whole_days(span[0], span[0] + 1.0, off * 60.0)[0] if span else end - 86400.0
-        else:
-            if not 1 <= d <= 3660 or d != int(d):
-                raise HTTPException(400, "days must be a whole number 1..3660")
-            start = end - d * 86400.0
-        return start, end, off * 60.0
-
-    @app.get("/api/history")
-    def history(days: str | None = None, until: str | None = None, tz_offset_min: str | None = None):
-        start, end, off = _period(days, until, tz_offset_min)
-        return history_view(store, start, end, off)
-
-    @app.get("/report", response_class=HTMLResponse)
-    def report(days: str | None = None, until: str | None = None, tz_offset_min: str | None = None):
-        start, end, off = _period(days if days is not None else "30", until, tz_offset_min)
-        return HTMLResponse(render_report(store, start, end, off))
-
-    # ------------------------------------------------------------ settings
-    @app.get("/api/settings")
-    def get_settings():
-        return store.get_settings()
-
-    @app.put("/api/settings")
-    async def put_settings(request: Request):
-        data = await _json_body(request)
-        return await run_in_threadpool(store.update_settings, data)
-
-    # ------------------------------------------------------------ live
-    @app.get("/api/live/state")
-    async def live_state():
-        return {"live": feed.hub is not None, "state": feed._derive_state(), "unacked": list(feed.unacked)}
-
-    @app.post("/api/live/ack")
-    async def live_ack(request: Request):
-        data = await _json_body(request)
-        key = data.get("key")
-        if isinstance(key, bool) or not isinstance(key, int):
-            raise HTTPException(400, "key must be an integer")
-        if not feed.ack(key):
-            raise HTTPException(404, f"no unacknowledged alert {key}")
-        return {"acked": key}
-
-    @app.websocket("/ws/live")
-    async def ws_live(ws: WebSocket):
-        await ws.accept()
-        client = feed.attach()
-        try:
-            await ws.send_text(feed.hello(store.get_settings()))
-
-            async def pump():
-                while True:
-                    text = await client.get()
-                    if text is None:
-                        return
-                    await ws.send_text(text)
-
-            async def listen():
-                while True:
-                    raw = await ws.receive_text()
-                    if len(raw) > 1024:
-                        continue
-                    try:
-                        msg = json.loads(raw)
-                    except ValueError:
-                        continue
-                    if not isinstance(msg, dict):
-                        continue
-                    if msg.get("type") == "ack" and isinstance(msg.get("key"), int):
-                        feed.ack(msg["key"])
-                    elif msg.get("type") == "view":
-                        client.raw = bool(msg.get("raw"))
-
-            tasks = [asyncio.create_task(pump()), asyncio.create_task(listen())]
-            done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for t in pending:
-                t.cancel()
-            for t in pending:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await t
-            for t in done:
-                t.exception()  # retrieved: a closed socket ends this connection, nothing more
-        except WebSocketDisconnect:
-            pass
-        finally:
-            feed.detach(client)
-            with contextlib.suppress(Exception):
-                await ws.close()
-
+    mount_static(app)
+    app.include_router(review_router(store))
+    app.include_router(labels_router(store))
+    app.include_router(history_router(store))
+    app.include_router(live_router(store, feed))
     return app
 
 

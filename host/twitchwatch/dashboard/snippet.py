@@ -1,7 +1,8 @@
 """An alert's signal for review: raw, filtered, envelope and spectrum of a few seconds of recording.
 
 This is the review path, not the real-time path: it reads a stretch of the session recording
-(:class:`twitchwatch.recording.SessionReader`) and filters it with scipy on the server. Filters
+(:class:`twitchwatch.recording.SessionReader`) and filters it on the server with the detector's
+streaming filters (:mod:`twitchwatch.core.filters`). Filters
 are causal (``sosfilt``, run from ``SETTLE_S`` before the shown span so they have settled), the
 same kind of filtering the live detector can do; nothing here looks into the future.
 
@@ -16,18 +17,25 @@ from pathlib import Path
 
 import numpy as np
 
+from twitchwatch.core import design
+from twitchwatch.core.config import DetectorConfig
+from twitchwatch.core.filters import StreamingSOS
 from twitchwatch.dashboard.decimate import minmax
 from twitchwatch.errors import FileFormatError, TwitchwatchError
 from twitchwatch.model import Chunk
 
+#: The detector's settings: the display filters use its EMG band, filter order and usable Nyquist.
+_CONFIG = DetectorConfig()
 #: Seconds of signal read before the shown span so the causal filters have settled.
 SETTLE_S = 2.0
 #: Shown around the alert's episode, seconds.
 PAD_S = 5.0
 #: Longest span one request reads, seconds (bounded work per request).
 MAX_SPAN_S = 180.0
-#: EMG band for display, Hz (surface EMG: De Luca et al. 2010, J Biomech 43:1573).
-EMG_BAND_HZ = (20.0, 450.0)
+#: EMG band for display, Hz: the detector's surface-EMG band.
+EMG_BAND_HZ = _CONFIG.emg_band_hz
+#: Order of the display filters (per band edge), as the detector's.
+FILTER_ORDER = _CONFIG.filter_order
 #: EMG envelope low-pass, Hz: passes burst rhythms up to ~5 Hz (clonic jerking 0.2-5 Hz,
 #: PHYSIOLOGY.md) with margin.
 ENVELOPE_LP_HZ = 10.0
@@ -139,14 +147,11 @@ def analyse(chunks: dict[str, Chunk], show_from_s: float, max_points: int = 1200
     Returns ``{"accel": {...} | None, "emg": {...} | None}``; each holds ``raw``/``filtered``
     traces (min/max buckets, t0 device seconds), EMG also ``envelope`` per channel, and spectra.
     """
-    from scipy import signal
-
     out: dict = {"accel": None, "emg": None}
     a = chunks.get("accel")
     if a is not None and a.n > 0:
         mag = np.sqrt((a.samples**2).sum(axis=1))
-        sos = signal.butter(2, ACCEL_HP_HZ / (a.rate_hz / 2), "highpass", output="sos")
-        filt = signal.sosfilt(sos, mag, zi=signal.sosfilt_zi(sos) * mag[0])[0]
+        filt = StreamingSOS(design.butter_sos(FILTER_ORDER, ACCEL_HP_HZ, "highpass", a.rate_hz), 1)(mag[:, None])[:, 0]
         i = max(0, min(a.n - 1, int(round((show_from_s - a.t0_s) * a.rate_hz))))
         t0 = a.t0_s + i / a.rate_hz
         out["accel"] = {
@@ -158,17 +163,15 @@ def analyse(chunks: dict[str, Chunk], show_from_s: float, max_points: int = 1200
         }
     e = chunks.get("emg")
     if e is not None and e.n > 0:
-        nyq = e.rate_hz / 2
-        lo_hz, hi_hz = EMG_BAND_HZ[0], min(EMG_BAND_HZ[1], 0.9 * nyq)
-        x = e.samples
+        lo_hz, hi_hz = EMG_BAND_HZ[0], min(EMG_BAND_HZ[1], _CONFIG.nyquist_fraction * e.rate_hz / 2)
+        x = np.asarray(e.samples, dtype=np.float64)
         if hi_hz > lo_hz * 1.5:
-            sos = signal.butter(2, [lo_hz / nyq, hi_hz / nyq], "bandpass", output="sos")
+            sos = design.butter_sos(FILTER_ORDER, [lo_hz, hi_hz], "bandpass", e.rate_hz)
         else:
-            sos = signal.butter(2, lo_hz / nyq, "highpass", output="sos")
-        zi = signal.sosfilt_zi(sos)[:, :, None] * x[0][None, None, :]
-        filt = signal.sosfilt(sos, x, axis=0, zi=zi)[0]
-        env_sos = signal.butter(2, ENVELOPE_LP_HZ / nyq, "lowpass", output="sos")
-        env = signal.sosfilt(env_sos, np.abs(filt), axis=0)
+            sos = design.butter_sos(FILTER_ORDER, lo_hz, "highpass", e.rate_hz)
+        filt = StreamingSOS(sos, x.shape[1])(x)
+        env_sos = design.butter_sos(FILTER_ORDER, ENVELOPE_LP_HZ, "lowpass", e.rate_hz)
+        env = design.sosfilt(env_sos, np.abs(filt), np.zeros((env_sos.shape[0], 2, x.shape[1])))[0]
         i = max(0, min(e.n - 1, int(round((show_from_s - e.t0_s) * e.rate_hz))))
         t0 = e.t0_s + i / e.rate_hz
         # Envelope spectrum on a 100 Hz version of the envelope (it is low-passed at 10 Hz).

@@ -42,7 +42,7 @@ TRAIN_SEED_BASE = 1000
 EVAL_SEED_BASE = 900_000
 #: An alert this long after a seizure segment ended still counts as detecting it, s.
 GRACE_S = 10.0
-#: Fasciculation matching tolerance, s (issue 3).
+#: Fasciculation matching tolerance, s.
 MATCH_TOL_S = 0.050
 #: Window truth: share of the window inside one activity (or inside a seizure).
 PURE_FRACTION, SEIZURE_FRACTION = 0.9, 0.4

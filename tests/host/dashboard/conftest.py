@@ -81,7 +81,7 @@ def session_with_alert(store, data_dir):
     and a button mark. Returns (session_id, [alert ids])."""
     rec = data_dir / "sessions" / "s1.twr"
     info, anns = write_recording(rec, "quiet:10,rhythmic_jerking:20,quiet:10", started_at_unix=EPOCH + 9 * 3600)
-    sid = store.create_session(info, "virtual:test", EPOCH + 9 * 3600, recording_path=rec, device_t0_s=0.0)
+    sid = store.write.create_session(info, "virtual:test", EPOCH + 9 * 3600, recording_path=rec, device_t0_s=0.0)
     twitches = tuple(Event(a.onset_s, 0.01, "twitch", "emg", "tibialis_anterior", 35.0) for a in anns if a.label == "fasciculation")
     out = DetectorOutput(
         events=twitches + (Event(2.0, 0.01, "twitch", "emg", "tibialis_anterior", 40.0), Event(5.5, 0.012, "twitch", "emg", "gastrocnemius", 28.0)),
@@ -93,10 +93,10 @@ def session_with_alert(store, data_dir):
         ),
         faults=(Fault("gap", 33.0, 33.4, "emg", "2 frames lost"),),
     )
-    ids = store.add_output(sid, out)
-    store.add_marks(sid, [Mark(12.5, "felt it")])
-    store.add_status(sid, Status(1.0, 87, 3950, 0, (False, False), 0))
-    store.end_session(sid, 40.0)
+    ids = store.write.add_output(sid, out)
+    store.write.add_marks(sid, [Mark(12.5, "felt it")])
+    store.write.add_status(sid, Status(1.0, 87, 3950, 0, (False, False), 0))
+    store.write.end_session(sid, 40.0)
     return sid, ids
 
 
@@ -112,7 +112,7 @@ def weeks_store(store):
             continue  # days not worn
         start = EPOCH + day * DAY + 8 * 3600 + float(rng.uniform(0, 3600))
         dur = float(rng.uniform(4, 10)) * 3600
-        sid = store.create_session(info, "virtual:history", start, device_t0_s=0.0)
+        sid = store.write.create_session(info, "virtual:history", start, device_t0_s=0.0)
         n = int(rng.poisson(25 + day * 3)) if day % 6 != 5 else 0
         ts = np.sort(rng.uniform(0, dur, n))
         ev = tuple(Event(float(t), 0.01, "twitch", "emg", "tibialis_anterior", float(rng.uniform(15, 60))) for t in ts)
@@ -124,10 +124,10 @@ def weeks_store(store):
         if day % 5 == 2:
             t = float(rng.uniform(600, dur - 600))
             eps.append(Episode("tremor", t, t + 60.0, 5.5, 59, ""))
-        ids = store.add_output(sid, DetectorOutput(events=ev, episodes=tuple(eps), alerts=tuple(alerts)))
+        ids = store.write.add_output(sid, DetectorOutput(events=ev, episodes=tuple(eps), alerts=tuple(alerts)))
         if day == 9:
-            store.set_label(ids[0], "confirmed", "carer saw the foot jerking", by="carer")
-        store.end_session(sid, dur)
+            store.labels.set(ids[0], "confirmed", "carer saw the foot jerking", by="carer")
+        store.write.end_session(sid, dur)
         # twitches during an episode are jerks or tremor beats, not isolated twitches
         total += sum(1 for t in ts if not any(e.start_s <= t <= e.end_s for e in eps))
     return total

@@ -56,16 +56,16 @@ async def test_labelling_an_alert_persists_across_a_reload(store, session_with_a
         assert await page.is_checked("#label-false_alarm")
         assert await page.input_value("#label-note") == "she was tapping her foot to music <b>not bold</b>"
         assert await page.input_value("#label-by") == "carer"
-        stored = store.get_label(alarm_id)
+        stored = store.labels.get(alarm_id)
         assert (stored["label"], stored["labelled_by"]) == ("false_alarm", "carer")
-        assert store.get_label(warning_id) is None
+        assert store.labels.get(warning_id) is None
 
         # saving without choosing is refused in the page and changes nothing
         await page.goto(h.url + f"#/alert/{warning_id}")
         await page.wait_for_selector("#reasons")
         await page.click("#label-save")
         assert "choose" in await page.inner_text("#label-status")
-        assert store.get_label(warning_id) is None
+        assert store.labels.get(warning_id) is None
     finally:
         await h.stop()
 
@@ -107,9 +107,9 @@ async def test_history_page_renders_weeks_of_sessions(store, weeks_store, sessio
         await page.goto(h.url + "#/history/all")
         await page.wait_for_selector("#guidance")
         await page.wait_for_function("() => document.body.dataset.ready === '1'")
-        sid = next(s["id"] for s in store.list_sessions() if s["source"] == "virtual:test")
+        sid = next(s["id"] for s in store.sessions.list_sessions() if s["source"] == "virtual:test")
         # the 40 s session's isolated twitches: those outside its rhythmic-jerking episode (11-30 s)
-        isolated = sum(1 for e in store.timeline(sid)["events"] if e["kind"] == "twitch" and not 11.0 <= e["t_s"] <= 30.0)
+        isolated = sum(1 for e in store.sessions.timeline(sid)["events"] if e["kind"] == "twitch" and not 11.0 <= e["t_s"] <= 30.0)
         twitches = weeks_store + isolated
         assert await page.inner_text("#tile-twitches .v") == str(twitches)
         assert int(await page.evaluate("() => document.body.dataset.historyDays")) >= 19
@@ -139,7 +139,7 @@ async def test_history_page_renders_weeks_of_sessions(store, weeks_store, sessio
 
 async def test_live_page_shows_an_alert_from_the_hub_within_a_second(store, page, screenshots, simulated):
     """Real model objects through a real Hub (the path the live pipeline publishes on)."""
-    store.update_settings({"stale_after_s": 1.0})
+    store.settings.update({"stale_after_s": 1.0})
     hub = Hub()
     info, chunks, _ = simulated("quiet:4,rhythmic_jerking:6", seed=5, block_s=0.1)
     h = await start_dashboard(store, hub=hub, port=0)
@@ -198,12 +198,12 @@ async def test_live_page_shows_an_alert_from_the_hub_within_a_second(store, page
         await page.fill("#set-stale", "999")
         await page.dispatch_event("#set-stale", "change")
         await page.wait_for_function("() => document.getElementById('set-status').textContent.startsWith('not saved')")
-        assert store.get_settings()["stale_after_s"] == 1.0
+        assert store.settings.get()["stale_after_s"] == 1.0
         await page.uncheck("#set-sound")
         await page.fill("#set-stale", "2.5")
         await page.dispatch_event("#set-stale", "change")
         await page.wait_for_function("() => document.getElementById('set-status').textContent === 'saved'")
-        assert store.get_settings() == {"alert_sound": False, "stale_after_s": 2.5, "retention_days": 0}
+        assert store.settings.get() == {"alert_sound": False, "stale_after_s": 2.5, "retention_days": 0}
         assert await page.inner_text("#sound-status") == "alert sound off (settings)"
 
         await page.click(".banner.alarm button.ack")
@@ -290,7 +290,7 @@ async def test_an_alert_from_the_virtual_device_shows_live_and_is_reviewed_and_l
         await page.click("#label-save")
         await page.wait_for_function("() => document.getElementById('label-status').textContent.startsWith('saved')")
         await page.screenshot(path=str(screenshots / "review-virtual-device-alert.png"), full_page=True)
-        labelled = [a for a in store.alerts() if a["label"]]
+        labelled = [a for a in store.sessions.alerts() if a["label"]]
         assert len(labelled) == 1 and labelled[0]["label"]["note"] == "from the virtual device"
         assert labelled[0]["kind"] == "rhythmic_jerking"
     finally:

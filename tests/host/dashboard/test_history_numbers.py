@@ -50,8 +50,8 @@ async def test_after_the_faults_scenario_history_shows_the_not_worn_interval_and
     h = await start_dashboard(store, port=0)
     try:
         base = h.url
-        sess = store.list_sessions()[0]
-        tl = store.timeline(sess["id"])
+        sess = store.sessions.list_sessions()[0]
+        tl = store.sessions.timeline(sess["id"])
         # the store: one not_worn fault from 1:00 to 3:00 (device clock), not an instant
         off = [f for f in tl["faults"] if f["kind"] == "not_worn"]
         assert len(off) == 1 and off[0]["end_s"] - off[0]["start_s"] == pytest.approx(120.0, abs=5.0)
@@ -98,9 +98,9 @@ async def test_a_rate_is_given_once_an_hour_is_monitored_and_counts_only_twitche
     store = Store(tmp_path / DB_NAME)
     info = DeviceInfo("d", "1", 1, "foot", (StreamInfo("accel", 208.0, 3, 16.0, 0.001), StreamInfo("emg", 1000.0, 1, 3000.0, 0.1)))
     start = time.time() - 3 * 3600
-    sid = store.create_session(info, "test", start, device_t0_s=0.0)
+    sid = store.write.create_session(info, "test", start, device_t0_s=0.0)
     rest = tuple(Event(100.0 + 10 * i, 0.01, "twitch", "emg", "ta", 30.0) for i in range(30))
-    store.add_output(sid, DetectorOutput(
+    store.write.add_output(sid, DetectorOutput(
         events=rest + (
             Event(1000.5, 0.01, "twitch", "emg", "ta", 30.0),  # inside walking windows
             Event(2005.0, 0.01, "twitch", "emg", "ta", 30.0),  # inside a rhythmic-jerking episode
@@ -111,9 +111,9 @@ async def test_a_rate_is_given_once_an_hour_is_monitored_and_counts_only_twitche
                  WindowLabel(998.5, 1002.5, "voluntary_movement", 0.9, 1.0, 0.5)),
         episodes=(Episode("rhythmic_jerking", 2000.0, 2030.0, 2.0, 50, "alarm"),),
     ))
-    store.add_faults(sid, [Fault("not_worn", 3900.0, 3900.0, "emg", "off")])  # open...
-    store.add_faults(sid, [Fault("not_worn", 3900.0, 4500.0, "emg", "off for 600 s")])  # ...closed
-    store.end_session(sid, 7800.0)
+    store.write.add_faults(sid, [Fault("not_worn", 3900.0, 3900.0, "emg", "off")])  # open...
+    store.write.add_faults(sid, [Fault("not_worn", 3900.0, 4500.0, "emg", "off for 600 s")])  # ...closed
+    store.write.end_session(sid, 7800.0)
     h = await start_dashboard(store, port=0)
     try:
         v = await get_json(h.url, "/api/history?days=7&tz_offset_min=0")
@@ -121,7 +121,7 @@ async def test_a_rate_is_given_once_an_hour_is_monitored_and_counts_only_twitche
         assert s["twitches"] == 30 and s["twitch_events"] == 34
         assert s["monitored_s"] == pytest.approx(7200.0) and s["not_monitored_s"] == pytest.approx(600.0)
         assert s["rate_per_h"] == pytest.approx(15.0) and s["rate_note"] is None
-        assert len(store.timeline(sid)["faults"]) == 1  # the open fault was extended, not duplicated
+        assert len(store.sessions.timeline(sid)["faults"]) == 1  # the open fault was extended, not duplicated
     finally:
         await h.stop()
         store.close()

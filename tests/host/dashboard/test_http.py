@@ -119,7 +119,7 @@ async def test_without_a_token_other_host_names_and_origins_are_refused(store, s
         status, _, _ = await ahttp(base, f"/api/alerts/{aid}/label", "PUT", raw_body=b"label=confirmed",
                                    headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert status == 415
-        assert store.get_label(aid) is None
+        assert store.labels.get(aid) is None
         # same origin works
         async with websockets.connect(ws_url(h), origin=f"http://127.0.0.1:{h.port}") as ws:
             assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "hello"
@@ -155,21 +155,21 @@ async def test_no_file_outside_the_package_static_folder_or_data_folder_is_reach
             assert b"TOPSECRET" not in body and b"root:" not in body and b"import " not in body and b"SQLite" not in body
 
         # a session whose recording path points outside the data folder is never read
-        info = store.get_session(session_with_alert[0])
+        info = store.sessions.get_session(session_with_alert[0])
         from twitchwatch.model import Alert, DetectorOutput, DeviceInfo
 
         dev = DeviceInfo("x", "1", 1, "foot", ())
         for outside in (secret, data_dir / ".." / "secret.txt"):
-            sid = store.create_session(dev, "x", 0.0, recording_path=outside)
-            (aid,) = store.add_output(sid, DetectorOutput(alerts=(Alert("alarm", "rhythmic_jerking", 5.0, 1.0),)))
+            sid = store.write.create_session(dev, "x", 0.0, recording_path=outside)
+            (aid,) = store.write.add_output(sid, DetectorOutput(alerts=(Alert("alarm", "rhythmic_jerking", 5.0, 1.0),)))
             status, _, body = await ahttp(base, f"/api/alerts/{aid}/signal")
             assert status == 404 and b"outside the data folder" in body
         # nor through a symlink inside the data folder
         link = data_dir / "sessions" / "link.twr"
         os.symlink(secret, link)
-        sid = store.create_session(dev, "x", 0.0)
-        store.set_recording_path(sid, link)  # resolved -> outside
-        (aid,) = store.add_output(sid, DetectorOutput(alerts=(Alert("alarm", "rhythmic_jerking", 5.0, 1.0),)))
+        sid = store.write.create_session(dev, "x", 0.0)
+        store.write.set_recording_path(sid, link)  # resolved -> outside
+        (aid,) = store.write.add_output(sid, DetectorOutput(alerts=(Alert("alarm", "rhythmic_jerking", 5.0, 1.0),)))
         status, _, body = await ahttp(base, f"/api/alerts/{aid}/signal")
         assert status == 404 and b"TOPSECRET" not in body
         assert info["recording_path"].startswith(str(data_dir))
@@ -179,7 +179,7 @@ async def test_no_file_outside_the_package_static_folder_or_data_folder_is_reach
 
 async def test_bad_label_requests_get_a_4xx_with_a_message_and_change_nothing(store, data_dir, session_with_alert, ahttp):
     _, (aid, aid2) = session_with_alert
-    store.set_label(aid, "confirmed", "seen by carer", by="carer")
+    store.labels.set(aid, "confirmed", "seen by carer", by="carer")
     h = await start_dashboard(store, port=0)
     base = h.base_url
     try:
@@ -209,10 +209,10 @@ async def test_bad_label_requests_get_a_4xx_with_a_message_and_change_nothing(st
         assert (await ahttp(base, "/api/history?tz_offset_min=nan"))[0] == 400
         assert (await ahttp(base, "/api/labels/export?format=xml"))[0] == 400
 
-        lab = store.get_label(aid)
+        lab = store.labels.get(aid)
         assert (lab["label"], lab["note"], lab["labelled_by"]) == ("confirmed", "seen by carer", "carer")
-        assert store.get_label(aid2) is None
-        assert store.get_settings() == {"alert_sound": True, "stale_after_s": 3.0, "retention_days": 0}
+        assert store.labels.get(aid2) is None
+        assert store.settings.get() == {"alert_sound": True, "stale_after_s": 3.0, "retention_days": 0}
 
         # and a good request still works, and is exported
         status, _, text = await ahttp(base, f"/api/alerts/{aid2}/label", "PUT", {"label": "unsure", "note": "ünïcode ✓", "by": "me"})

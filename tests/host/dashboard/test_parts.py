@@ -117,7 +117,7 @@ def test_the_live_state_reports_faults_and_quality():
 
 def test_the_alert_snippet_shows_the_rhythm_the_recording_holds(store, session_with_alert, data_dir):
     sid, (_, alarm) = session_with_alert
-    a = store.get_alert(alarm)
+    a = store.sessions.get_alert(alarm)
     sig = alert_signal(a["session"]["recording_path"], store.data_dir, a["episode_start_s"], a["episode_end_s"])
     assert sig["span_s"] == [a["episode_start_s"] - 5.0, a["episode_end_s"] + 5.0]
     acc = sig["accel"]["spectrum"]["dominant_hz"]
@@ -177,7 +177,7 @@ def test_the_gentle_note_needs_twitching_on_most_days_for_over_two_weeks(pattern
 
 def test_the_report_escapes_what_people_typed(store, session_with_alert):
     sid, (warn, alarm) = session_with_alert
-    store.set_label(alarm, "confirmed", "<script>alert('x')</script> & more", by="<b>carer</b>")
+    store.labels.set(alarm, "confirmed", "<script>alert('x')</script> & more", by="<b>carer</b>")
     html = render_report(store, 1_767_571_200.0 - DAY, 1_767_571_200.0 + 2 * DAY, 0.0)
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;carer&lt;/b&gt;" in html
     assert "2026-01-05 09:00" in html  # the episode, in the requested local time
