@@ -75,7 +75,8 @@ def train_placement(placement: str, seed: int, subjects: int, minutes: float, re
         "placement": placement, "seed": seed, "subjects": subjects, "minutes_per_subject": minutes,
         "simulated_windows": int(sim.y.size), "real_windows": int(real.y.size),
         "real_seizure_windows": int((real.y == 1).sum()),
-        "real_sets": sorted({u.set for u in real.units}), "real_groups": len({u.group for u in real.units}),
+        "real_sets": sorted({real.units[i].set for i in set(real.unit.tolist())}),
+        "real_groups": len({real.units[i].group for i in set(real.unit.tolist())}),
         "window_model_heldout": metrics, "seizure_settings": seizure.settings.__dict__,
         "settings_outcome_inner_folds": outcome.__dict__, "window_hgb": WINDOW_HGB, "seizure_hgb": SEIZURE_HGB,
     }

@@ -49,7 +49,7 @@ REAL_SHARE = 0.5
 RJ = WINDOW_LABELS.index("rhythmic_jerking")
 
 #: Activities of the random training scenarios and their relative weights (simulator names; see
-#: sim/README.md). Seizures draw their style at random: irregular, shaking or clean clonic.
+#: sim/README.md). Seizures draw their style (SEIZURE_STYLES).
 FOOT_ACTIVITIES = {
     "quiet": 2.0, "fasciculation": 2.0, "sleep": 1.0, "walking": 2.5, "running": 2.0, "stairs": 1.0,
     "turning": 1.0, "stand_walk": 1.5, "tapping": 2.5, "tremor": 2.5, "plm": 1.0, "cramp": 0.5, "fidget": 1.5,
@@ -62,6 +62,10 @@ WRIST_ACTIVITIES = {
     "vehicle": 1.0, "rhythmic_jerking": 3.5,
 }
 TREMOR_KINDS = ("rest", "essential", "orthostatic")
+#: Seizure styles of the simulator (sim/README.md) and how often training draws each: the clean
+#: clonic rhythm (what ``evaluate --sim`` scores), the impulsive irregular jerking and the sinusoidal
+#: shaking measured in real convulsions; a 10-20 s tonic prelude in 30 % of seizures.
+SEIZURE_STYLES, SEIZURE_STYLE_P = ("clonic", "irregular", "shaking"), (0.4, 0.4, 0.2)
 
 
 @dataclass(frozen=True)
@@ -189,7 +193,10 @@ def random_scenario(rng: np.random.Generator, placement: str, minutes: float):
         dur = float(rng.uniform(20.0, 90.0))
         params = []
         if act == "rhythmic_jerking":
-            params = ["style=random", f"f_start_hz={rng.uniform(1.0, 5.0):.2f}", f"f_end_hz={rng.uniform(0.4, 1.5):.2f}"]
+            style = SEIZURE_STYLES[int(rng.choice(len(SEIZURE_STYLES), p=SEIZURE_STYLE_P))]
+            params = [f"style={style}", f"f_start_hz={rng.uniform(1.0, 5.0):.2f}", f"f_end_hz={rng.uniform(0.4, 1.5):.2f}"]
+            if rng.random() < 0.3:
+                params.append("tonic=1")
             if rng.random() < 0.3:
                 params.append("generalized=1")
             dur = float(rng.uniform(12.0, 100.0))
