@@ -53,14 +53,26 @@ def test_fault_hysteresis_alerts_once_and_reports_the_span():
     assert [(x.kind, x.start_s, x.end_s) for x in faults] == [("saturated", 1.0, 6 * HOP + WIN)]  # a single clean window does not end it
 
 
-def test_wrist_detectors_need_a_longer_confident_run_than_foot_ones():
-    from twitchwatch.core.config import config_for_placement
+def test_a_trained_model_brings_its_own_alert_settings_to_the_detector():
+    from twitchwatch.core.detector import make_detector
+    from twitchwatch.model import DeviceInfo, StreamInfo
 
-    wrist, foot = config_for_placement("wrist"), config_for_placement("foot")
-    assert (wrist.rj_on_windows, wrist.rj_min_probability) == (6, 0.95)
-    assert foot == DetectorConfig()
-    t = EpisodeTracker(wrist)
-    _, alerts = feed(t, ["rhythmic_jerking"] * 5 + ["quiet"] * 4)
-    assert alerts == []
-    _, alerts = feed(t, ["rhythmic_jerking"] * 6, first=9)
-    assert [a.level for a in alerts] == ["warning"]
+    for placement in ("wrist", "foot"):
+        info = DeviceInfo("t", "0", 1, placement, (StreamInfo("accel", 25.0, 1, 16.0, 0.0, ("magnitude",)),), "t")
+        det = make_detector(info)
+        s = det.seizure.settings
+        assert det.c.rj_on_windows == s.on_windows >= 1
+        assert 0.0 < s.threshold <= 1.0 and s.veto_windows >= 1
+    assert det.seizure.settings.veto_threshold > 1.0  # the foot model does not use OSD's warning
+
+
+def test_an_instant_window_opens_at_once_and_a_sustaining_one_only_keeps_an_episode_open():
+    t = EpisodeTracker(DetectorConfig(rj_on_windows=6, rj_off_windows=2))
+    labels = ["quiet", "rhythmic_jerking", "quiet", "quiet", "quiet", "quiet", "quiet"]
+    starts = np.arange(len(labels)) * HOP
+    instant = np.array([False, True, False, False, False, False, False])
+    sustain = np.array([True, False, True, True, True, False, False])
+    episodes, alerts = t.step(labels, starts, starts + WIN, np.zeros(7), np.zeros(7, bool), [()] * 7, instant, sustain)
+    assert [a.level for a in alerts] == ["warning"] and alerts[0].t_s == starts[1] + WIN
+    # sustained through windows 2-4 (a sustaining window before it opened did nothing), closed by 5-6
+    assert len(episodes) == 1 and episodes[0].end_s == starts[4] + WIN
