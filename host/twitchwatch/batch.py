@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TextIO
 
-from twitchwatch.errors import ConfigError, RefuseOverwrite, TwitchwatchError
+from twitchwatch.errors import ConfigError, FileFormatError, RefuseOverwrite, TwitchwatchError
 from twitchwatch.replay import Progress, ReplayOptions, replay_file
 
 #: How many times a file is tried when its worker process dies (local pool).
@@ -119,7 +119,6 @@ def expand_paths(paths: Iterable[str], format: str | None = None) -> Expanded:
     does not exist and is not a glob is kept too (its row says "no such file"). Inside folders and
     glob matches, only recordings of a known type are kept (``format`` given: every file).
     """
-    from twitchwatch.errors import FileFormatError
     from twitchwatch.sources.files import detect_format
 
     out: list[str] = []
@@ -360,13 +359,18 @@ def write_jsonl(rows: Sequence[FileResult], path: str | Path) -> None:
 def run_batch_command(args) -> int:
     """``twitchwatch replay`` in batch mode: progress on stderr, the table on stdout (JSON Lines
     rows with ``--json``), ``--csv``/``--jsonl`` files. Exit 0 when every file replayed, 1 when
-    some had a problem (their rows say which)."""
+    some had a problem (their rows say which); folders or globs that hold no recording at all are
+    an error (:class:`~twitchwatch.errors.FileFormatError`: one line naming them, exit 2)."""
     if args.speed is not None:
         raise ConfigError("--speed paces one file; it cannot be used with a batch")
     for out in (args.csv, args.jsonl):
         if out and Path(out).exists() and not args.force:
             raise RefuseOverwrite(f"{out}: already exists; use --force to overwrite it")
     found = expand_paths(args.files, args.format)
+    if not found.files:  # folders or globs holding no recording: nothing to replay is an error
+        where = ", ".join(args.files)
+        other = f" ({found.skipped} file(s), none of them a recording)" if found.skipped else ""
+        raise FileFormatError(f"{where}: no recordings to replay{other}")
     if found.skipped:
         print(f"twitchwatch: {found.skipped} file(s) in the folders/globs are not recordings; skipped",
               file=sys.stderr)

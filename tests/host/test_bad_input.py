@@ -73,6 +73,12 @@ CSV_BAD = {
 }
 for cid, content in CSV_BAD.items():
     case(f"csv-{cid}", {"bad.csv": content}, ["replay", "{d}/bad.csv"], "bad.csv")
+# replay of folders and globs that hold no recording (issue: it used to exit 0 with "(no files)")
+case("replay-empty-folder", {"empty/.keep": b""}, ["replay", "{d}/empty"], "empty")
+case("replay-folder-without-recordings", {"notes/a.md": b"# hi", "notes/b.bin": RANDOM},
+     ["replay", "{d}/notes"], "notes")
+case("replay-batch-empty-folder-with-csv", {"empty/.keep": b""}, ["replay", "{d}/empty", "--csv", "{d}/t.csv"], "empty")
+case("replay-glob-matching-nothing", {}, ["replay", "{d}/*.twr"], "*.twr")
 # bad ports and devices
 case("serial-missing-port", {}, ["record", "--serial", "/dev/ttyNOPE9", "--no-dashboard", "--out", "{d}/o.twr"], "/dev/ttyNOPE9")
 case("serial-not-a-tty", {"plain": b"hello"}, ["record", "--serial", "{d}/plain", "--no-dashboard", "--out", "{d}/o.twr"], "plain")
