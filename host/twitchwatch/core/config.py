@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Timestamp jitter tolerated before a discontinuity counts as a gap, in sample periods of the
+#: stream (unitless: multiply by 1 / rate for seconds). Timestamps are rounded (device time to
+#: whole microseconds, chunk starts to float seconds), so a contiguous stream can look up to half a
+#: period early or late; a single dropped sample is a whole period more. 1.5 periods accepts the
+#: rounding and still reports the loss of one sample. Used by the device link
+#: (:mod:`twitchwatch.sources.device_stream`) and the detector (:mod:`twitchwatch.core.detector`).
+GAP_TOLERANCE_SAMPLES = 1.5
+
 
 @dataclass(frozen=True)
 class DetectorConfig:

@@ -25,7 +25,7 @@ import numpy as np
 
 from twitchwatch.core.blocks import BlockReducer, block_ids, block_of
 from twitchwatch.core.classify import WindowClassifier, load_classifier
-from twitchwatch.core.config import DetectorConfig, config_for_placement
+from twitchwatch.core.config import GAP_TOLERANCE_SAMPLES, DetectorConfig, config_for_placement
 from twitchwatch.core.context import (
     M10_ABSENT,
     M10_FEATURES,
@@ -67,8 +67,6 @@ from twitchwatch.model import (
 MAX_FILL_S = 60.0
 #: A declared stream that has not delivered after the others have this much data is ignored, s.
 STARTUP_WAIT_S = 300.0
-#: Jitter of chunk timestamps tolerated before a gap is declared, in samples.
-GAP_TOLERANCE_SAMPLES = 1.5
 #: Decimals kept of window features and of the floats in WindowLabel (see _windows).
 FEATURE_DECIMALS, OUTPUT_DECIMALS = 9, 6
 #: Order of alerts raised at the same moment: a warning before the alarm it grows into.

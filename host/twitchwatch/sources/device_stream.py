@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from twitchwatch.core.config import GAP_TOLERANCE_SAMPLES
 from twitchwatch.errors import ProtocolVersionError
 from twitchwatch.model import Chunk, DeviceInfo, Fault, Mark, Status
 from twitchwatch.protocol import (
@@ -42,9 +43,6 @@ _U32 = 0xFFFFFFFF
 #: device speaks another version" even without its HELLO (a lone CRC collision in line noise
 #: is 1 in 65,536 per garbage candidate; three in a row is not noise).
 UNSUPPORTED_BEFORE_HELLO_LIMIT = 3
-#: A device-time discontinuity larger than this many sample periods is a gap (half a period
-#: covers timestamp rounding to whole microseconds).
-GAP_TOLERANCE_PERIODS = 1.5
 
 
 class DeviceStream:
@@ -144,7 +142,7 @@ class DeviceStream:
         t0 = (block.t_first_us + self._offset_us) / 1e6
         last = self._last_seq.get(kind)
         t_end = self._t_end.get(kind)
-        if t_end is not None and t0 < t_end - GAP_TOLERANCE_PERIODS / rate:
+        if t_end is not None and t0 < t_end - GAP_TOLERANCE_SAMPLES / rate:
             # the device clock went backwards: the device restarted. Shift its clock so the session
             # stays monotonic (the new data follows the old, the restart is a gap of unknown length)
             latest = max(self._t_end.values())
@@ -160,7 +158,7 @@ class DeviceStream:
         if last is not None and t_end is not None:
             missing = (block.seq - last - 1) & _U32
             late = t0 - t_end
-            if missing or late > GAP_TOLERANCE_PERIODS / rate:
+            if missing or late > GAP_TOLERANCE_SAMPLES / rate:
                 self._own["gaps"] += 1
                 self._own["missing_frames"] += missing
                 what = f"{missing} frame(s) missing, seq {last + 1}..{(block.seq - 1) & _U32}" if missing else (
