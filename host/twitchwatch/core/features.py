@@ -213,6 +213,24 @@ def rhythmicity(env: np.ndarray, rate_hz: float) -> tuple[np.ndarray, np.ndarray
     return np.where(ok, best, 0.0), np.where(ok & (k > 0), rate_hz / np.maximum(k, 1), 0.0)
 
 
+def _intervals(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row and length (in samples) of the intervals between consecutive marks of the same row,
+    from ``np.nonzero`` output (rows ascending, columns ascending within a row)."""
+    same = rows[1:] == rows[:-1]
+    return rows[1:][same], np.diff(cols).astype(float)[same]
+
+
+def _row_cv(rows: np.ndarray, values: np.ndarray, w: int, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficient of variation of ``values`` grouped by ``rows`` (0..w-1), NO_CV where a row has
+    fewer than ``min_count``; and the count per row. Each (w,)."""
+    k = np.bincount(rows, minlength=w).astype(float)
+    s1 = np.bincount(rows, weights=values, minlength=w)
+    s2 = np.bincount(rows, weights=values * values, minlength=w)
+    mean = s1 / np.maximum(k, 1)
+    var = np.maximum(s2 / np.maximum(k, 1) - mean**2, 0.0)
+    return np.where(k >= min_count, np.sqrt(var) / np.maximum(mean, 1e-12), NO_CV), k
+
+
 def onset_statistics(snr: np.ndarray, rate_hz: float) -> dict[str, np.ndarray]:
     """Onsets of activity (envelope above ACTIVE_RATIO x floor) in windows (w, n).
 
@@ -224,15 +242,7 @@ def onset_statistics(snr: np.ndarray, rate_hz: float) -> dict[str, np.ndarray]:
     rises = active[:, 1:] & ~active[:, :-1]
     count = rises.sum(axis=1)
     rows, cols = np.nonzero(rises)
-    same = rows[1:] == rows[:-1]
-    d = np.diff(cols).astype(float)[same]
-    r = rows[1:][same]
-    k = np.bincount(r, minlength=w).astype(float)
-    s1 = np.bincount(r, weights=d, minlength=w)
-    s2 = np.bincount(r, weights=d * d, minlength=w)
-    mean = s1 / np.maximum(k, 1)
-    var = np.maximum(s2 / np.maximum(k, 1) - mean**2, 0.0)
-    cv = np.where(k >= 2, np.sqrt(var) / np.maximum(mean, 1e-12), NO_CV)
+    cv, _ = _row_cv(*_intervals(rows, cols), w, 2)
     active_n = active.sum(axis=1)
     duration_s = n / rate_hz
     return {
@@ -321,22 +331,8 @@ def _peak_statistics(x: np.ndarray, rms: np.ndarray, rate_hz: float) -> tuple[np
     mid = ax[:, 1:-1]
     peak = (mid > ax[:, :-2]) & (mid >= ax[:, 2:]) & (mid > JERK_PEAK_RMS * rms[:, None])
     rows, cols = np.nonzero(peak)
-    heights = mid[rows, cols]
-    k = np.bincount(rows, minlength=w).astype(float)
-    s1 = np.bincount(rows, weights=heights, minlength=w)
-    s2 = np.bincount(rows, weights=heights * heights, minlength=w)
-    mean = s1 / np.maximum(k, 1)
-    sd = np.sqrt(np.maximum(s2 / np.maximum(k, 1) - mean**2, 0.0))
-    height_cv = np.where(k >= 3, sd / np.maximum(mean, 1e-12), NO_CV)
-    same = rows[1:] == rows[:-1]
-    d = np.diff(cols).astype(float)[same]
-    r = rows[1:][same]
-    ki = np.bincount(r, minlength=w).astype(float)
-    i1 = np.bincount(r, weights=d, minlength=w)
-    i2 = np.bincount(r, weights=d * d, minlength=w)
-    imean = i1 / np.maximum(ki, 1)
-    isd = np.sqrt(np.maximum(i2 / np.maximum(ki, 1) - imean**2, 0.0))
-    iei_cv = np.where(ki >= 2, isd / np.maximum(imean, 1e-12), NO_CV)
+    height_cv, k = _row_cv(rows, mid[rows, cols], w, 3)
+    iei_cv, _ = _row_cv(*_intervals(rows, cols), w, 2)
     return height_cv, iei_cv, k / (n / rate_hz)
 
 
