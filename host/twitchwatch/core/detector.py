@@ -234,6 +234,12 @@ class _Stream:
         x = self.mag25[pos] if self.mag25.size else np.zeros(idx.shape)
         return np.where(before, self.mag25_first or 0.0, x)
 
+    def magnitude_features_at(self, ends_s: np.ndarray) -> np.ndarray:
+        """(w, len(M10_FEATURES)) magnitude features of the 10 s of 25 Hz magnitude before each end."""
+        x = self.magnitude_at(ends_s)
+        mf = magnitude_features(x - x.mean(axis=1, keepdims=True), MAGNITUDE_RATE_HZ)
+        return np.column_stack([np.ones(ends_s.size)] + [mf[key] for key in MAGNITUDE_KEYS])
+
     def osd_at(self, ends_s: np.ndarray) -> np.ndarray:
         """OSD's view at each window end: (w, len(OSD_FEATURES)) from the last block whose samples all
         lie before the window's end (so it is complete when the window is, whatever the chunking):
@@ -333,6 +339,11 @@ class _Stream:
             d = min(next_block - self.block_base, self.block_rows.shape[0])
             self.block_rows = self.block_rows[d:]
             self.block_base += d
+
+
+def _no_magnitude(w: int) -> tuple[np.ndarray, np.ndarray]:
+    """OSD's view and the magnitude features of ``w`` windows of a device without a magnitude."""
+    return np.zeros((w, len(OSD_FEATURES))), np.broadcast_to(M10_ABSENT, (w, len(M10_FEATURES))).copy()
 
 
 class Detector:
@@ -501,8 +512,7 @@ class Detector:
         starts = k * hop
         ends = starts + self.c.window_s
         accel = emg = None
-        osd = np.zeros((k.size, len(OSD_FEATURES)))
-        m10 = np.broadcast_to(M10_ABSENT, (k.size, len(M10_FEATURES))).copy()
+        osd, m10 = _no_magnitude(k.size)
         valid = np.ones(k.size, dtype=bool)
         flags: dict[str, dict[str, np.ndarray]] = {}
         for st in streams:
@@ -518,12 +528,7 @@ class Detector:
                               "saturated": clip_frac > self.c.clip_fraction}
             data = st.take(starts)
             if st.kind == "accel" and st.osd is not None:
-                osd = st.osd_at(ends)
-                x = st.magnitude_at(ends)
-                mf = magnitude_features(x - x.mean(axis=1, keepdims=True), MAGNITUDE_RATE_HZ)
-                for i, key in enumerate(MAGNITUDE_KEYS):
-                    m10[:, 1 + i] = mf[key]
-                m10[:, 0] = 1.0
+                osd, m10 = st.osd_at(ends), st.magnitude_features_at(ends)
             if st.kind == "accel":
                 accel = AccelWindows(st.feature_rate_hz, data["move"], data["gravity"], data["env"], data["snr"], clip_frac)
             else:
@@ -560,7 +565,15 @@ class Detector:
             for d, r, c in zip(dominant.tolist(), rhythm.tolist(), confidence.tolist())
         ]
         episodes, alerts = self.episodes.step(labels, starts, ends, dominant, spread, reasons, instant, sustain)
+        faults, fault_alerts = self._fault_windows(flags, feats, starts, ends)
+        alerts = sorted(alerts + fault_alerts, key=lambda a: (a.t_s, ALERT_ORDER.get(a.level, len(ALERT_ORDER)), a.kind))
+        return windows, episodes, alerts, faults
+
+    def _fault_windows(self, flags: dict, feats: np.ndarray, starts: np.ndarray, ends: np.ndarray
+                       ) -> tuple[list[Fault], list[Alert]]:
+        """Fault records and fault alerts of a batch of windows (per stream, and not worn)."""
         faults: list[Fault] = []
+        alerts: list[Alert] = []
         for kind, fl in flags.items():
             for fk in ("invalid_samples", "signal_lost", "saturated"):
                 f, a = self.faults[kind].step(fk, fl[fk], starts, ends, kind, fk.replace("_", " "))
@@ -568,10 +581,7 @@ class Detector:
                 alerts += a
         still = self._not_worn(feats)
         f, a = self.faults[next(iter(self.faults))].step("not_worn", still, starts, ends, "", "no movement, no EMG contact")
-        faults += f
-        alerts += a
-        alerts.sort(key=lambda a: (a.t_s, ALERT_ORDER.get(a.level, len(ALERT_ORDER)), a.kind))
-        return windows, episodes, alerts, faults
+        return faults + f, alerts + a
 
     def _label(self, proba: np.ndarray, seizure_feats: np.ndarray, osd: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
