@@ -113,28 +113,45 @@ async def test_a_slow_subscriber_never_holds_back_the_detector(tmp_path):
 
 async def test_on_alert_runs_the_command_with_json_without_blocking(tmp_path):
     dev, items = sim_items(SEIZURE, seed=2)
-    marker = tmp_path / "hook-finished"
+    started, release, marker = tmp_path / "hook-started", tmp_path / "release", tmp_path / "hook-finished"
     got = tmp_path / "alerts.jsonl"
-    hook = f"cat >> {got}; sleep 1; touch {marker}"
+    # the hook holds on until the test releases it, which the test does only once the pipeline has
+    # processed data that the source gave out after the hook had started: a pipeline that waited for
+    # its hooks would never get there (and the test would fail at its bound, not hang)
+    hook = (f"cat >> {got}; touch {started}; while [ ! -e {release} ]; do sleep 0.02; done; touch {marker}")
     hub = Hub()
     sub = hub.subscribe(maxsize=100_000)
-    pipeline = LivePipeline(ListSource(items), baseline, hub=hub, on_alert=hook, out=io.StringIO(), err=io.StringIO())
-    seen_after_alert = []
+    gate_at = len(items) - 8  # the seizure is over by then: 4 s of quiet follow it
+
+    class GatedSource(ListSource):
+        async def _gen(self):
+            for n, item in enumerate(self.items):
+                if n == gate_at:
+                    while not started.exists():  # the first hook is running (and held)
+                        await asyncio.sleep(0.02)
+                yield item
+                await asyncio.sleep(0)
+
+    last_chunk = max(n for n, item in enumerate(items) if isinstance(item, Chunk))
+    pipeline = LivePipeline(GatedSource(items), baseline, hub=hub, on_alert=hook, out=io.StringIO(), err=io.StringIO())
+    held_while_after_gate = []
 
     async def watch():
-        alerted = False
+        seen = 0
         async for item in sub:
-            if isinstance(item, DetectorOutput) and item.alerts:
-                alerted = True
-            elif alerted and isinstance(item, Chunk):
-                # the pipeline goes on while the hook is still sleeping
-                seen_after_alert.append(marker.exists())
+            if isinstance(item, Chunk):
+                seen += 1
+                if seen == sum(isinstance(x, Chunk) for x in items[: last_chunk + 1]):
+                    held_while_after_gate.append(not marker.exists())
+                    release.touch()
+                    return
 
     watcher = asyncio.create_task(watch())
-    summary = await pipeline.run()
-    await watcher
+    summary = await asyncio.wait_for(pipeline.run(), timeout=120)
+    await asyncio.wait_for(watcher, timeout=120)
+    assert held_while_after_gate == [True]  # every chunk went through while the hook was still held
     assert summary.alerts and summary.hooks_run == len(summary.alerts) and summary.hooks_failed == 0
-    assert seen_after_alert and seen_after_alert[0] is False
+    assert marker.exists()
     lines = [json.loads(x) for x in got.read_text().splitlines()]
     assert [x["kind"] for x in lines] == [a.kind for a in summary.alerts]
     assert lines[0]["type"] == "alert" and lines[0]["level"] in ("warning", "alarm") and "t" in lines[0]
