@@ -49,3 +49,31 @@ def test_replaying_a_sample_gives_what_its_readme_row_says(name, capsys, tmp_pat
     else:
         assert alerts == [], (name, alerts)
         assert any(e["kind"] == "tremor" for e in episodes), (name, episodes)
+
+
+def test_the_tremor_sample_is_reported_at_its_spectral_peak_near_4_hz():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "twitchwatch", "replay", str(REPO / "recordings" / "tremor.twr"), "--json"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(x) for x in out.stdout.splitlines() if x.startswith("{")]
+    tremor = [x for x in lines if x.get("type") == "episode" and x.get("kind") == "tremor"]
+    assert tremor and all(3.5 <= e["dominant_hz"] <= 6.5 for e in tremor), tremor  # 4-6 Hz rest tremor
+
+
+def test_absurd_values_in_a_csv_become_an_invalid_samples_fault_without_numpy_warnings(tmp_path):
+    import subprocess
+    import sys
+
+    rows = ["t,ax,ay,az"] + [f"{i / 100:.2f},0,0,{'1e300' if 500 <= i < 700 else '1'}" for i in range(1500)]
+    path = tmp_path / "huge.csv"
+    path.write_text("\n".join(rows) + "\n")
+    out = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-m", "twitchwatch", "replay", str(path), "--json"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "Warning" not in out.stderr
+    lines = [json.loads(x) for x in out.stdout.splitlines() if x.startswith("{")]
+    kinds = {x.get("kind") for x in lines if x.get("type") in ("fault", "alert")}
+    assert "invalid_samples" in kinds or "signal_lost" in kinds, lines
