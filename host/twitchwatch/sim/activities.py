@@ -302,7 +302,6 @@ def _freq_profile(dc: float, f0: float, f1: float, decay: float, step: float = 0
 
 def plan_jerking(ctx: Ctx, seg: Segment, t0, t1, rng) -> None:
     """Rhythmic, seizure-like jerking in one of :data:`JERK_STYLES` (``style``, default clonic)."""
-    s = ctx.subject
     dur = t1 - t0
     style = str(seg.param("style", "clonic"))
     tonic_g = seg.param("tonic_g")
