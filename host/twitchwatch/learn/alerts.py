@@ -79,7 +79,7 @@ def notifications(hit: np.ndarray, unit: np.ndarray, on: int, off: int, instant:
 
 def match_seizures(t: np.ndarray, t_unit: np.ndarray, sz_unit: np.ndarray, sz_lo: np.ndarray,
                    sz_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which notifications fall in a seizure's scoring interval, and which seizures are found.
+    """The seizure each notification falls in, and which seizures are found.
 
     Parameters
     ----------
@@ -89,12 +89,12 @@ def match_seizures(t: np.ndarray, t_unit: np.ndarray, sz_unit: np.ndarray, sz_lo
 
     Returns
     -------
-    inside : (m,) bool, the notification falls in some seizure's interval
+    which : (m,) int, index of the seizure whose interval holds the notification, -1 for none
     found : (k,) bool, the seizure has at least one notification in its interval
     """
     found = np.zeros(sz_unit.size, bool)
     if t.size == 0 or sz_unit.size == 0:
-        return np.zeros(t.size, bool), found
+        return np.full(t.size, -1), found
     span = float(max(np.max(np.abs(sz_hi)), np.max(np.abs(t)), 1.0)) * 4 + 10.0
     order = np.lexsort((sz_lo, sz_unit))
     key_lo = sz_unit[order] * span + sz_lo[order]
@@ -103,7 +103,7 @@ def match_seizures(t: np.ndarray, t_unit: np.ndarray, sz_unit: np.ndarray, sz_lo
     j = order[np.clip(idx, 0, None)]
     inside = ok & (sz_unit[j] == t_unit) & (t <= sz_hi[j]) & (t >= sz_lo[j])
     found[np.unique(j[inside])] = True
-    return inside, found
+    return np.where(inside, j, -1), found
 
 
 def causal_mean(p: np.ndarray, unit: np.ndarray, n: int) -> np.ndarray:

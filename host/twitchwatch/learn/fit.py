@@ -126,24 +126,20 @@ class _Scorer:
         self.sz_weight = np.array([units[s[0]].seizure_weight for s in sz])
         self.sz_sim = self.is_sim[self.sz_unit] if sz else np.zeros(0, bool)
         self.sz_unacted = ~self.sz_sim & (self.sz_weight >= 1.0)
-        self._span = float(max(np.max(np.abs(self.sz_hi)) if sz else 0.0, np.max(np.abs(w.end_s)) if w.end_s.size else 0.0,
-                               1.0)) * 4 + 10.0
-        self._sz_order = np.lexsort((self.sz_lo, self.sz_unit)) if sz else np.zeros(0, int)
-        self._sz_key = self.sz_unit[self._sz_order] * self._span + self.sz_lo[self._sz_order] if sz else np.zeros(0)
 
     def outcome(self, hit: np.ndarray, on: int, off: int, instant: np.ndarray | None = None,
                 sustain: np.ndarray | None = None) -> Outcome:
         idx = notifications(hit & self.w.valid, self.w.unit, on, off, instant, sustain)
         t_unit = self.w.unit[idx]
-        inside, found = match_seizures(self.w.end_s[idx], t_unit, self.sz_unit, self.sz_lo, self.sz_hi)
-        false = ~inside
+        t = self.w.end_s[idx]
+        which, found = match_seizures(t, t_unit, self.sz_unit, self.sz_lo, self.sz_hi)
+        false = which < 0
         sim_lat = None
-        sim_hit = inside & self.is_sim[t_unit]
+        sim_hit = ~false & self.is_sim[t_unit]
         if sim_hit.any():  # latency from each found simulated seizure's start to its first alert
-            j = np.searchsorted(self._sz_key, t_unit[sim_hit] * self._span + self.w.end_s[idx][sim_hit], side="right") - 1
             first: dict[int, float] = {}
-            for jj, t in zip(self._sz_order[j].tolist(), self.w.end_s[idx][sim_hit].tolist()):
-                first.setdefault(jj, t - (self.sz_lo[jj] + SEIZURE_GRACE_BEFORE_S))
+            for j, tj in zip(which[sim_hit].tolist(), t[sim_hit].tolist()):
+                first.setdefault(j, tj - (self.sz_lo[j] + SEIZURE_GRACE_BEFORE_S))
             sim_lat = float(np.median(list(first.values())))
         return Outcome(float(self.sz_weight[~self.sz_sim].sum()), float((self.sz_weight * found)[~self.sz_sim].sum()),
                        int(self.sz_unacted.sum()), int((found & self.sz_unacted).sum()), int(self.sz_sim.sum()), int((found & self.sz_sim).sum()),

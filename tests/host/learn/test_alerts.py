@@ -43,7 +43,7 @@ def test_array_notifications_equal_the_episode_trackers_warnings(bits, cuts, on,
 def test_notifications_are_matched_to_the_seizure_of_their_own_recording():
     t = np.array([5.0, 50.0, 12.0, 99.0])
     t_unit = np.array([0, 0, 1, 2])
-    inside, found = match_seizures(t, t_unit, np.array([0, 1, 1]), np.array([0.0, 0.0, 40.0]),
-                                   np.array([10.0, 10.0, 60.0]))
-    assert inside.tolist() == [True, False, False, False]
+    which, found = match_seizures(t, t_unit, np.array([0, 1, 1]), np.array([0.0, 0.0, 40.0]),
+                                  np.array([10.0, 10.0, 60.0]))
+    assert which.tolist() == [0, -1, -1, -1]
     assert found.tolist() == [True, False, False]
