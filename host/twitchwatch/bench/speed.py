@@ -40,7 +40,6 @@ from pathlib import Path
 
 import numpy as np
 
-from twitchwatch.core.run import feed
 from twitchwatch.core.run import run as run_detector
 
 #: Goals: key -> (comparison, bound).
@@ -57,8 +56,6 @@ GOALS: dict[str, tuple[str, float]] = {
 STARTUP_PAIRS = 5
 #: Length of the file replayed for the offline figures, hours (``--quick``: a quarter of it).
 OFFLINE_HOURS = 1.0
-#: Live input step, s (a 20 ms chunk, as a sensor sends).
-LIVE_STEP_S = 0.02
 #: Environment that keeps numpy's BLAS on one thread (the 1-core figures).
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -114,27 +111,6 @@ def startup(tmp: Path, pairs: int) -> dict:
 
 
 # -- live ------------------------------------------------------------------------------------------
-def live_cpu(info, accel, emg, seconds: float) -> tuple[float, float]:
-    """p50 and p99 CPU microseconds of one LIVE_STEP_S step (accel + EMG chunk)."""
-    from twitchwatch.bench.core import make
-    from twitchwatch.model import Chunk
-
-    det, _ = make(info)
-    fa, fe = info.stream("accel").rate_hz, info.stream("emg").rate_hz
-    costs = []
-    for i in range(int(seconds / LIVE_STEP_S)):
-        a0, a1 = int(round(i * LIVE_STEP_S * fa)), int(round((i + 1) * LIVE_STEP_S * fa))
-        e0, e1 = int(round(i * LIVE_STEP_S * fe)), int(round((i + 1) * LIVE_STEP_S * fe))
-        ca = Chunk("accel", a0 / fa, fa, accel[a0:a1])
-        ce = Chunk("emg", e0 / fe, fe, emg[e0:e1])
-        t = time.process_time_ns()
-        feed(det, ca)
-        feed(det, ce)
-        costs.append(time.process_time_ns() - t)
-    us = np.array(costs) / 1000.0
-    return float(np.percentile(us, 50)), float(np.percentile(us, 99))
-
-
 # -- offline -------------------------------------------------------------------------------------
 _OFFLINE_CHILD = r"""
 import json, sys, time
@@ -230,14 +206,14 @@ def _goals(figures: dict) -> dict:
 
 
 def run(quick: bool = False) -> dict:
-    from twitchwatch.bench.core import bench_data
+    from twitchwatch.bench.core import bench_data, live
     from twitchwatch.bench.replay import make_long_session
 
     info, accel, emg = bench_data()
     figures: dict = {}
     with tempfile.TemporaryDirectory(prefix="twitchwatch-bench-") as tmp:
         figures.update(startup(Path(tmp), 2 if quick else STARTUP_PAIRS))
-        p50, p99 = live_cpu(info, accel, emg, 30.0 if quick else 180.0)
+        p50, p99 = live(info, accel, emg, 30.0 if quick else 180.0, clock=time.process_time_ns)
         figures.update({"live_chunk_p50_cpu_us": round(p50, 1), "live_chunk_p99_cpu_us": round(p99, 1)})
         hours = OFFLINE_HOURS / 4 if quick else OFFLINE_HOURS
         path = make_long_session(Path(tmp) / "offline.twr", hours)
