@@ -27,9 +27,8 @@ from twitchwatch.core.classify import MODELS_DIR, CompiledForest, save_model
 from twitchwatch.core.config import DetectorConfig
 from twitchwatch.errors import ConfigError
 from twitchwatch.evaluation.datasets import load_units
-from twitchwatch.evaluation.real import SIM_MINUTES, SIM_SEED, SIM_SUBJECTS
 from twitchwatch.evaluation.sim import EVAL_SEED_BASE
-from twitchwatch.learn.corpus import Windows, real_windows, sim_windows
+from twitchwatch.learn.corpus import SIM_MINUTES, SIM_SEED, SIM_SUBJECTS, Windows, real_windows, sim_windows
 from twitchwatch.learn.fit import SEIZURE_HGB, WINDOW_HGB, fit_window_model, train_seizure_model
 from twitchwatch.model import WINDOW_LABELS
 

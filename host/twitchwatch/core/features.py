@@ -16,6 +16,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from twitchwatch.core.config import DetectorConfig
+
 #: Lags searched for envelope rhythmicity, s: 0.2-2 s, i.e. 0.5-5 Hz (clonic range, PHYSIOLOGY.md;
 #: slower jerking needs more than a 4 s window to show two periods).
 RHYTHM_LAG_S = (0.2, 2.0)
@@ -43,6 +45,8 @@ MAG_RMS_BAND_HZ = (1.0, 12.0)
 #: A local maximum of |magnitude - mean| counts as a jerk when above this multiple of the window's RMS
 #: (assumption: one RMS separates jerks from the ripple between them).
 JERK_PEAK_RMS = 1.0
+#: Highest usable band edge as a fraction of Nyquist (the detector's own setting).
+NYQUIST_FRACTION = DetectorConfig().nyquist_fraction
 #: Lags of the magnitude's autocorrelation peaks, s: 0.12-0.5 s (2-8 Hz: clonic jerks, brushing,
 #: tremor) and 0.5-2 s (0.5-2 Hz: gait, slow jerking) (DETECTION_NOTES.md).
 AUTOCORR_FAST_S, AUTOCORR_SLOW_S = (0.12, 0.5), (0.5, 2.0)
@@ -302,7 +306,7 @@ def _magnitude_plan(n: int, rate_hz: float):
     """FFT length, taper, frequencies and band-membership matrix for |a| windows of n samples."""
     nfft = _nfft(n)
     freqs = np.fft.rfftfreq(nfft, 1.0 / rate_hz)
-    top = 0.9 * rate_hz / 2  # nyquist_fraction of DetectorConfig: a band edge beyond it is not usable
+    top = NYQUIST_FRACTION * rate_hz / 2  # a band edge beyond it is not usable
     bands = list(MAG_BANDS_HZ) + [(MAG_BANDS_HZ[0][0], MAG_BANDS_HZ[-1][1]), ROI_BAND_HZ, FLAP_BAND_HZ, MAG_RMS_BAND_HZ]
     member = np.stack([(freqs >= lo) & (freqs < min(hi, top)) for lo, hi in bands], axis=1).astype(float)
     dom_ok = (freqs >= 0.5) & (freqs <= min(12.0, top))

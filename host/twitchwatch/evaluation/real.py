@@ -28,7 +28,7 @@ import numpy as np
 
 from twitchwatch.core.config import DetectorConfig
 from twitchwatch.errors import ConfigError, TwitchwatchError
-from twitchwatch.learn.corpus import real_windows, sim_windows
+from twitchwatch.learn.corpus import SIM_MINUTES, SIM_SEED, SIM_SUBJECTS, real_windows, sim_windows
 from twitchwatch.learn.fit import fit_window_model
 
 from . import scoring
@@ -37,8 +37,6 @@ from .datasets import SET_NAMES, Unit, load_units
 from .sim import evaluate as evaluate_sim
 
 DETECTORS = ("twitchwatch", "osd")
-#: The simulated training corpus (the same as ``twitchwatch train``'s defaults).
-SIM_SEED, SIM_SUBJECTS, SIM_MINUTES = 0, 24, 8.0
 #: --quick: these sets, at most this many recordings each, and a smaller simulated corpus.
 QUICK = {"sets": ("osdb_seizure_samples", "uea_epilepsy", "adl_wrist_accelerometer", "foot_gait_ipol"),
          "max_units": 16, "sim_subjects": 6, "sim_minutes": 4.0}

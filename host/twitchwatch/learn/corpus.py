@@ -46,6 +46,9 @@ SEIZURE_ONSET_SKIP_S = 2.0
 SEIZURE_MARGIN_S = 10.0
 #: Share of the total training weight carried by real recordings (the issue: at least half).
 REAL_SHARE = 0.5
+#: The simulated training corpus of the shipped models (``twitchwatch train``'s defaults, and what
+#: ``evaluate --real`` trains each fold with): seed, subjects per placement, minutes each.
+SIM_SEED, SIM_SUBJECTS, SIM_MINUTES = 0, 24, 8.0
 RJ = WINDOW_LABELS.index("rhythmic_jerking")
 
 #: Activities of the random training scenarios and their relative weights (simulator names; see
