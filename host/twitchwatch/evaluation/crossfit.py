@@ -81,6 +81,14 @@ def crossfit_scores(units: list[Unit], real: Windows, sims: dict, window_models:
     group_of_window = np.array([u.group for u in train_units])[real.unit] if real.unit.size else np.zeros(0, str)
     place_of_window = np.array([u.placement for u in train_units])[real.unit] if real.unit.size else np.zeros(0, str)
     groups = sorted({u.group for u in train_units})
+    # the window model's probability is an input of the seizure model; the window model is the same
+    # in every fold (simulator only), so it is computed once per placement, not once per fold
+    sims = {p: sims[p].with_window_model(window_models[p]) for p in sims}
+    reals = {p: real.with_window_model(window_models[p]) for p in sims}
+
+    def training(placement: str, keep: np.ndarray) -> Windows:
+        return Windows.join([sims[placement], reals[placement].take(keep & (place_of_window == placement))])
+
     scores: dict[int, UnitScore] = {}
     folds: dict = {}
     index = {id(u): i for i, u in enumerate(units)}
@@ -90,9 +98,7 @@ def crossfit_scores(units: list[Unit], real: Windows, sims: dict, window_models:
         if progress:
             print(f"  fold {n + 1}/{len(groups)}: leave out {g} ({len(members)} recording(s), {placement} model)",
                   file=sys.stderr, flush=True)
-        training = Windows.join([sims[placement], real.take((group_of_window != g) & (place_of_window == placement))]
-                                ).with_window_model(window_models[placement])
-        model, outcome = train_seizure_model(training, placement, seed)
+        model, outcome = train_seizure_model(training(placement, group_of_window != g), placement, seed)
         folds[g] = {"placement": placement, "settings": model.settings.__dict__,
                     "training_outcome": outcome.__dict__}
         classifier = ModelClassifier.in_memory(window_models[placement], model, f"fold without {g}")
@@ -103,9 +109,7 @@ def crossfit_scores(units: list[Unit], real: Windows, sims: dict, window_models:
         by_placement = {}
         for u in rest:
             if u.placement not in by_placement:
-                training = Windows.join([sims[u.placement], real.take(place_of_window == u.placement)]
-                                        ).with_window_model(window_models[u.placement])
-                model, _ = train_seizure_model(training, u.placement, seed)
+                model, _ = train_seizure_model(training(u.placement, np.ones(real.unit.size, bool)), u.placement, seed)
                 by_placement[u.placement] = ModelClassifier.in_memory(window_models[u.placement], model, "all groups")
             scores[index[id(u)]] = score_unit(replay_unit(u, by_placement[u.placement]), u)
     return [scores[i] for i in range(len(units))], folds
