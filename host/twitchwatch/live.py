@@ -273,6 +273,7 @@ class LivePipeline:
         self.items_processed = 0
         self._draining = False
         self._queue: asyncio.Queue | None = None
+        self._build_failure: TwitchwatchError | None = None  # the detector could not be built: end the run
         self._open_faults: dict[tuple, Fault] = {}  # lasting faults begun, not ended yet
 
     # ---- run --------------------------------------------------------------------------------
@@ -292,6 +293,11 @@ class LivePipeline:
         error: BaseException | None = None
         try:
             while True:
+                if self._build_failure is not None:  # whatever is still queued is drained (recorded) below
+                    error = self._build_failure
+                    self.summary.error = str(error)
+                    self.summary.stopped_by = self.summary.stopped_by or "error"
+                    break
                 if stopper.done():  # checked first: a backlog must not delay a stop
                     self.summary.stopped_by = stopper.result()
                     break
@@ -516,12 +522,15 @@ class LivePipeline:
                                  f"{f.detail} until the session ended"))
 
     def _build_failed(self, exc: TwitchwatchError) -> bool:
-        """The detector could not be built: end the run with its message (True if queued)."""
+        """The detector could not be built: end the run with its message. The loop checks the flag
+        before each item; the queued marker only wakes it when it waits on an empty queue (a full
+        queue means it is not waiting), so the error never depends on the queue having room."""
+        self._build_failure = exc
         try:
             self._queue.put_nowait(("error", exc))
-            return True
         except asyncio.QueueFull:
-            return False
+            pass
+        return True
 
     def _detector_failed(self, detail: str) -> None:
         print(f"twitchwatch: DETECTOR FAILED ({detail}); recording continues, "
