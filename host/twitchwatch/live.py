@@ -23,14 +23,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TextIO, TypeVar
+from typing import Callable, TextIO
 
 from twitchwatch.core.run import Analyser, feed
-from twitchwatch.errors import FileFormatError, TwitchwatchError
+from twitchwatch.errors import TwitchwatchError
 from twitchwatch.hub import Hub
 from twitchwatch.model import (Alert, Chunk, ConnectionChange, DetectorFailure, DetectorOutput, DeviceInfo, Fault,
                                Mark, Status, is_fault_onset)
-from twitchwatch.recording import SessionWriter, format_clock
+from twitchwatch.persist import SessionSinks
+from twitchwatch.recording import format_clock
 from twitchwatch.sources.base import Source
 from twitchwatch.store import Store
 
@@ -108,9 +109,6 @@ def alert_json(alert: Alert, device: str = "", session_id: int | None = None) ->
         "session": session_id,
         "wall_time_unix": time.time(),
     }
-
-
-T = TypeVar("T")
 
 
 class DetectorSlot:
@@ -252,23 +250,18 @@ class LivePipeline:
                  err: TextIO | None = None, truth: Callable[[], list] | None = None, source_name: str = "",
                  queue_items: int = INPUT_QUEUE_ITEMS):
         self.source = source
-        self.recording_path = Path(recording_path) if recording_path is not None else None
-        self.force = force
-        self.store = store
+        recording = Path(recording_path) if recording_path is not None else None
         self.hub = hub if hub is not None else Hub()
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
-        self.truth = truth
+        self.sinks = SessionSinks(recording, force, store, self.hub, truth, self.err)
         self.source_name = source_name
         self.queue_items = queue_items
-        self.summary = LiveSummary(recording_path=str(self.recording_path) if self.recording_path else None)
-        self.writer: SessionWriter | None = None
+        self.summary = LiveSummary(recording_path=str(recording) if recording else None)
         self.detector = DetectorSlot(detector_factory, self._output, self._detector_failed, self.summary)
         self.detector.build_error = self._build_failed
         self.hooks = AlertHooks(on_alert, self.summary, self._info) if on_alert else None
         self.device_info: DeviceInfo | None = None
-        self._truth_written = 0
-        self._anchored = False
         self.started = asyncio.Event()  # set once the first DeviceInfo has been handled
         self.items_processed = 0
         self._draining = False
@@ -286,67 +279,21 @@ class LivePipeline:
         """
         queue: asyncio.Queue = asyncio.Queue(self.queue_items)
         self._queue = queue
-        stop = stop or asyncio.Event()
-        reader = asyncio.create_task(self._read(queue), name="live-source")
-        stopper = asyncio.create_task(self._stop_after(stop, duration_s), name="live-stop")
-        ticker = asyncio.create_task(self._tick_recorder(), name="live-recorder-tick")
+        stopper = asyncio.create_task(_stop_after(stop or asyncio.Event(), duration_s), name="live-stop")
+        helpers = [stopper, asyncio.create_task(self._read(queue), name="live-source"),
+                   asyncio.create_task(self._tick_recorder(), name="live-recorder-tick")]
         error: BaseException | None = None
         try:
-            while True:
-                if self._build_failure is not None:  # whatever is still queued is drained (recorded) below
-                    error = self._build_failure
-                    self.summary.error = str(error)
-                    self.summary.stopped_by = self.summary.stopped_by or "error"
-                    break
-                if stopper.done():  # checked first: a backlog must not delay a stop
-                    self.summary.stopped_by = stopper.result()
-                    break
-                get = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({get, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                if get not in done:
-                    get.cancel()
-                    self.summary.stopped_by = stopper.result()
-                    break
-                kind, item = get.result()
-                if kind == "item":
-                    self._process(item)
-                    continue
-                if kind == "end" and self.detector.building is not None:
-                    # a short file or a fast source ended while the model was still loading: its
-                    # data is all here, so let the detector see it (a stop still ends this wait)
-                    await asyncio.wait({self.detector.building, stopper}, timeout=BUILD_WAIT_S,
-                                       return_when=asyncio.FIRST_COMPLETED)
-                    await asyncio.sleep(0)  # let the build's done-callback adopt the detector
-                    if self.detector.building is None:
-                        queue.put_nowait(("end", None))  # after a build error, if any
-                        continue
-                if kind == "error":
-                    error = item
-                    self.summary.error = str(item)
-                self.summary.stopped_by = self.summary.stopped_by or ("error" if kind == "error" else "source ended")
-                break
+            error = await self._loop(queue, stopper)
         finally:
-            stopper.cancel()
-            reader.cancel()
-            ticker.cancel()
-            await asyncio.gather(reader, stopper, ticker, return_exceptions=True)
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
             try:
                 await self.source.aclose()
             except Exception:
                 pass
-            # drain what was already read: it was sent by the device, so it is recorded (and
-            # stored), but not run through the detector, so a stop is prompt even with a backlog
-            self._draining = True
-            try:
-                while not queue.empty():
-                    kind, item = queue.get_nowait()
-                    if kind == "item":
-                        self._process(item)
-            except TwitchwatchError as exc:  # the recorder itself failed (disk full): still end cleanly
-                self._info(str(exc))
-            if self.summary.undetected_chunks:
-                self._info(f"stopped with a backlog: {self.summary.undetected_chunks} chunk(s) recorded "
-                           "but not analysed (replay the recording to analyse them)")
+            self._drain(queue)
             self._finish()
             if self.hooks is not None:
                 await self.hooks.wait()
@@ -357,27 +304,65 @@ class LivePipeline:
             raise error
         return self.summary
 
+    async def _loop(self, queue: asyncio.Queue, stopper: asyncio.Task) -> BaseException | None:
+        """Items in order until the source ends, fails or a stop; the error that ends it, if any."""
+        while True:
+            if self._build_failure is not None:  # whatever is still queued is drained (recorded) after
+                self.summary.error = str(self._build_failure)
+                self.summary.stopped_by = self.summary.stopped_by or "error"
+                return self._build_failure
+            if stopper.done():  # checked first: a backlog must not delay a stop
+                self.summary.stopped_by = stopper.result()
+                return None
+            get = asyncio.ensure_future(queue.get())
+            done, _ = await asyncio.wait({get, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if get not in done:
+                get.cancel()
+                self.summary.stopped_by = stopper.result()
+                return None
+            kind, item = get.result()
+            if kind == "item":
+                self._process(item)
+                continue
+            if kind == "end" and self.detector.building is not None:
+                # a short file or a fast source ended while the model was still loading: its
+                # data is all here, so let the detector see it (a stop still ends this wait)
+                await asyncio.wait({self.detector.building, stopper}, timeout=BUILD_WAIT_S,
+                                   return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.sleep(0)  # let the build's done-callback adopt the detector
+                if self.detector.building is None:
+                    queue.put_nowait(("end", None))  # after a build error, if any
+                    continue
+            if kind == "error":
+                self.summary.error = str(item)
+            self.summary.stopped_by = self.summary.stopped_by or ("error" if kind == "error" else "source ended")
+            return item if kind == "error" else None
+
+    def _drain(self, queue: asyncio.Queue) -> None:
+        """What was already read was sent by the device, so it is recorded (and stored), but not
+        run through the detector, so a stop is prompt even with a backlog."""
+        self._draining = True
+        try:
+            while not queue.empty():
+                kind, item = queue.get_nowait()
+                if kind == "item":
+                    self._process(item)
+        except TwitchwatchError as exc:  # the recorder itself failed (disk full): still end cleanly
+            self._info(str(exc))
+        if self.summary.undetected_chunks:
+            self._info(f"stopped with a backlog: {self.summary.undetected_chunks} chunk(s) recorded "
+                       "but not analysed (replay the recording to analyse them)")
+
     async def _tick_recorder(self) -> None:
         """Flush and fsync the recording on time even when no data arrives (device silent or
         unplugged), so what was received is on disk within about a second."""
         while True:
             await asyncio.sleep(RECORDER_TICK_S)
-            if self.writer is not None and not self.writer.closed:
-                try:
-                    self.writer.tick()
-                except TwitchwatchError as exc:
-                    self._info(str(exc))
-                    return
-
-    async def _stop_after(self, stop: asyncio.Event, duration_s: float | None) -> str:
-        if duration_s is None:
-            await stop.wait()
-            return "stopped"
-        try:
-            await asyncio.wait_for(stop.wait(), duration_s)
-            return "stopped"
-        except asyncio.TimeoutError:
-            return "duration reached"
+            try:
+                self.sinks.tick()
+            except TwitchwatchError as exc:
+                self._info(str(exc))
+                return
 
     async def _read(self, queue: asyncio.Queue) -> None:
         try:
@@ -402,93 +387,46 @@ class LivePipeline:
         elif isinstance(item, Fault):
             self._on_fault(item)
         elif isinstance(item, Status):
-            if self.writer:
-                self.writer.write_status(item)
-            self._store(lambda store, sid: store.write.add_status(sid, item))
-            self.hub.publish(item)
+            self.sinks.status(item)
         elif isinstance(item, Mark):
             self.summary.marks += 1
-            if self.writer:
-                self.writer.write_mark(item)
-            self._store(lambda store, sid: store.write.add_marks(sid, [item]))
-            self.hub.publish(item)
+            self.sinks.mark(item)
             self._info(f"mark (button pressed) at {format_clock(item.t_s - self._origin())}")
         elif isinstance(item, ConnectionChange):
             self.hub.publish(item)
             if item.state == "connected":
                 self.summary.reconnects += 1
             self._info(f"{item.device}: {item.state}" + (f" ({item.detail})" if item.detail else ""))
-        self._write_truth()
-
-    def _store(self, call: Callable[[Store, int], T]) -> T | None:
-        """``call(store, session_id)`` when storing; it cannot stop the recording: on failure, say
-        so once and stop storing."""
-        store, sid = self.store, self.summary.session_id
-        if store is None or sid is None or self.summary.store_error is not None:
-            return None
-        try:
-            return call(store, sid)
-        except Exception as exc:
-            self._store_failed(exc)
-            return None
-
-    def _store_failed(self, exc: Exception) -> None:
-        self.summary.store_error = f"{type(exc).__name__}: {exc}"
-        print(f"twitchwatch: the store failed ({self.summary.store_error}); recording and detection "
-              "continue, the dashboard history stops here", file=self.err, flush=True)
+        self.sinks.write_truth()
 
     def _origin(self) -> float:
         return self.summary.t_first_s or 0.0
 
     def _on_device_info(self, info: DeviceInfo) -> None:
         if self.device_info is None:
-            self._start_session(info)
-            return
-        if info != self.device_info:
-            if self.writer:
-                self.writer.write_device_info(info)
-            if info.streams != self.device_info.streams:
-                # the device changed its rates: the detector state no longer applies
-                self.detector.finish()
-                self.detector.build(info)
             self.device_info = info
-        self.hub.publish(info)
-
-    def _start_session(self, info: DeviceInfo) -> None:
+            self.summary.device = self.source_name or info.source or info.device_id
+            self.sinks.start(info, self.source_name or info.source, self.summary.device)
+            self.summary.session_id = self.sinks.session_id
+            self.detector.build(info)
+            self.started.set()
+            return
+        self.sinks.device_info(info, changed=info != self.device_info)
+        if info.streams != self.device_info.streams:
+            # the device changed its rates: the detector state no longer applies
+            self.detector.finish()
+            self.detector.build(info)
         self.device_info = info
-        self.summary.device = self.source_name or info.source or info.device_id
-        if self.recording_path is not None:
-            try:
-                self.recording_path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise FileFormatError(f"{self.recording_path}: cannot create its folder: "
-                                      f"{exc.strerror or exc}") from None
-            self.writer = SessionWriter(self.recording_path, info, force=self.force)
-        self.detector.build(info)
-        if self.store is not None:
-            try:
-                self.summary.session_id = self.store.write.create_session(
-                    info, self.source_name or info.source, time.time(), self.recording_path)
-            except Exception as exc:
-                self._store_failed(exc)
-        self.hub.publish(info)
-        self.hub.publish(ConnectionChange("connected", self.summary.device, "streaming"))
-        self.started.set()
 
     def _on_chunk(self, chunk: Chunk) -> None:
         if self.device_info is None:
             return  # sources guarantee DeviceInfo first; never guess units
-        if self.writer:
-            self.writer.write_chunk(chunk)  # 1. record first
         s = self.summary
         s.chunks += 1
         s.samples += chunk.n
         s.t_first_s = chunk.t0_s if s.t_first_s is None else min(s.t_first_s, chunk.t0_s)
         s.t_last_s = chunk.t_end_s if s.t_last_s is None else max(s.t_last_s, chunk.t_end_s)
-        if not self._anchored and self.summary.session_id is not None:
-            self._store(lambda store, sid: store.write.anchor_clock(sid, chunk.t0_s, time.time() - chunk.duration_s))
-            self._anchored = True
-        self.hub.publish(chunk)  # 2. subscribers (never blocks)
+        self.sinks.chunk(chunk)  # 1. record, 2. subscribers (never blocks)
         if self._draining:
             s.undetected_chunks += 1
             return
@@ -505,10 +443,7 @@ class LivePipeline:
             self._open_faults[key] = fault
         if not closing:
             self.summary.faults += 1
-        if self.writer and not onset:
-            self.writer.write_fault(fault)
-        self._store(lambda store, sid: store.write.add_faults(sid, [fault]))
-        self.hub.publish(fault)
+        self.sinks.fault(fault, onset)
         start = format_clock(fault.start_s - self._origin())
         span = f"from {start}, ongoing" if onset else f"{start}-{format_clock(fault.end_s - self._origin())}"
         self._info(f"fault: {fault.kind} {fault.stream} {span} {fault.detail}".rstrip())
@@ -543,10 +478,7 @@ class LivePipeline:
         s = self.summary
         s.events += len(out.events)
         s.episodes += len(out.episodes)
-        if self.writer:
-            self.writer.write_output(out)
-        self._store(lambda store, sid: store.write.add_output(sid, out))
-        self.hub.publish(out)
+        self.sinks.output(out)
         # the order a person would see them in: by time, and at the same moment a warning before
         # the alarm it escalated to (so the last hook run is the highest level)
         rank = {"warning": 0, "alarm": 1}
@@ -555,14 +487,6 @@ class LivePipeline:
             print(alert_line(alert, self._origin(), s.device), file=self.out, flush=True)
             if self.hooks is not None:
                 self.hooks.spawn(alert)
-
-    def _write_truth(self) -> None:
-        if self.truth is None or self.writer is None:
-            return
-        anns = self.truth()
-        if len(anns) > self._truth_written:
-            self.writer.write_annotations(anns[self._truth_written:], kind="truth")
-            self._truth_written = len(anns)
 
     def _info(self, text: str) -> None:
         print(f"twitchwatch: {text}", file=self.err, flush=True)
@@ -573,14 +497,26 @@ class LivePipeline:
         try:
             self._close_open_faults()
             self.detector.finish()
-            self._write_truth()
+            self.sinks.write_truth()
         except TwitchwatchError as exc:  # the recorder failed (disk full): end the rest cleanly
             self._info(str(exc))
         s = self.summary
-        if self.writer is not None and not self.writer.closed:
-            try:
-                self.writer.close({"stopped_by": s.stopped_by, "alerts": len(s.alerts), "events": s.events,
-                                   "detector_error": s.detector_error})
-            except TwitchwatchError as exc:  # already failing (disk full): say it, end the rest cleanly
-                self._info(str(exc))
-        self._store(lambda store, sid: store.write.end_session(sid, s.duration_s))
+        try:
+            self.sinks.close({"stopped_by": s.stopped_by, "alerts": len(s.alerts), "events": s.events,
+                              "detector_error": s.detector_error}, s.duration_s)
+        except TwitchwatchError as exc:  # already failing (disk full): say it, end the rest cleanly
+            self._info(str(exc))
+        s.store_error = self.sinks.store_error
+
+
+async def _stop_after(stop: asyncio.Event, duration_s: float | None) -> str:
+    """Why the run stops: ``"stopped"`` when ``stop`` is set, ``"duration reached"`` after
+    ``duration_s`` wall seconds (None: never)."""
+    if duration_s is None:
+        await stop.wait()
+        return "stopped"
+    try:
+        await asyncio.wait_for(stop.wait(), duration_s)
+        return "stopped"
+    except asyncio.TimeoutError:
+        return "duration reached"
