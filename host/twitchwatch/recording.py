@@ -38,6 +38,7 @@ bounded memory (``twitchwatch bench --part replay`` measures MB/s and peak memor
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import os
@@ -47,7 +48,7 @@ import zlib
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator, NamedTuple
+from typing import Any, AsyncIterator, BinaryIO, Iterator, NamedTuple
 
 import numpy as np
 
@@ -460,7 +461,8 @@ class SessionReader:
             if len(magic) < len(MAGIC) and MAGIC.startswith(magic):
                 raise FileFormatError(f"{self._name}: truncated session file (only {self.size} bytes)")
             raise FileFormatError(f"{self._name}: not a twitchwatch session file (bad magic bytes)")
-        rec, _ = self._read_record_at(len(MAGIC))
+        self._scanner = _RecordScanner(self._f, self.size)
+        rec, _ = self._scanner.read_record_at(len(MAGIC))
         if rec is None or rec.type != RecordType.HEADER:
             self._f.close()
             raise FileFormatError(f"{self._name}: session file header is truncated or corrupt")
@@ -480,18 +482,10 @@ class SessionReader:
             info = dataclasses.replace(info, placement=placement)
         self.device_info = dataclasses.replace(info, source=f"file:{self.path.name}")
         self.started_at_unix = float(header.get("started_at_unix", 0.0))
-        self._first_record = rec.offset + rec.length
+        self._scanner.first_record = rec.offset + rec.length
         self._scanned = False
         self._annotations: tuple[Annotation, ...] = ()
         self._outputs: DetectorOutput | None = None
-        self._complete = False
-        self.lost_bytes = 0
-        self.corrupt_regions: list[tuple[int, int]] = []
-        self.tail_lost_bytes = 0
-        self._t_start: float | None = None
-        self._t_end: float | None = None
-        self._pass_done = False
-        self.position = 0
 
     # ---- metadata (one cheap pass that seeks over sample payloads) ----------------------------
 
@@ -501,7 +495,7 @@ class SessionReader:
             return
         anns: list[Annotation] = []
         outs: list[DetectorOutput] = []
-        for rec in self._records():
+        for rec in self._scanner.records():
             if rec.type == RecordType.ANNOTATIONS:
                 d = json.loads(self._payload(rec))
                 anns.extend(Annotation(**a) for a in d.get("annotations", ()))
@@ -511,17 +505,33 @@ class SessionReader:
         self._outputs = DetectorOutput.concat(outs)
         self._scanned = True
 
-    def _ensure_pass(self) -> None:
-        """Span, completeness and losses are known after any full pass (items() or _scan())."""
-        if not self._pass_done:
-            for _ in self._records():
+    def _ensure_pass(self) -> _RecordScanner:
+        """The scanner, after a full pass: span, completeness and losses are known after any
+        (items() or _scan())."""
+        if not self._scanner.pass_done:
+            for _ in self._scanner.records():
                 pass
+        return self._scanner
 
     @property
     def complete(self) -> bool:
         """The recorder closed the file cleanly (its END record is present)."""
-        self._ensure_pass()
-        return self._complete
+        return self._ensure_pass().complete
+
+    @property
+    def lost_bytes(self) -> int:
+        """Bytes in corrupt records and a torn tail that could not be read."""
+        return self._ensure_pass().lost_bytes
+
+    @property
+    def tail_lost_bytes(self) -> int:
+        """Bytes of a torn tail (the recorder stopped mid-record)."""
+        return self._ensure_pass().tail_lost_bytes
+
+    @property
+    def corrupt_regions(self) -> list[tuple[int, int]]:
+        """(first, end) file offsets of the corrupt regions skipped."""
+        return self._ensure_pass().corrupt_regions
 
     @property
     def annotations(self) -> tuple[Annotation, ...]:
@@ -538,41 +548,41 @@ class SessionReader:
     @property
     def t_start_s(self) -> float | None:
         """Device time of the first sample, seconds (reads only the start of the file)."""
-        if self._t_start is None and not self._pass_done:
-            for rec in self._records():
+        sc = self._scanner
+        if sc.t_start is None and not sc.pass_done:
+            for rec in sc.records():
                 if rec.type == _DATA:
                     break
-        return self._t_start
+        return sc.t_start
 
     @property
     def t_end_s(self) -> float | None:
-        self._ensure_pass()
-        return self._t_end
+        return self._ensure_pass().t_end
 
     @property
     def duration_s(self) -> float:
-        self._ensure_pass()
-        if self._t_start is None or self._t_end is None:
+        sc = self._ensure_pass()
+        if sc.t_start is None or sc.t_end is None:
             return 0.0
-        return self._t_end - self._t_start
+        return sc.t_end - sc.t_start
 
     @property
     def progress(self) -> float:
         """Fraction of the file read by the current pass (0..1), for progress bars."""
-        return min(1.0, self.position / self.size) if self.size else 1.0
+        return min(1.0, self._scanner.position / self.size) if self.size else 1.0
 
     @property
     def problem(self) -> str | None:
         """One line about what could not be read, or None when the file is whole."""
-        self._ensure_pass()
+        sc = self._ensure_pass()
         parts = []
-        if self.corrupt_regions:
-            n = sum(b - a for a, b in self.corrupt_regions)
-            parts.append(f"skipped {n} corrupt bytes in {len(self.corrupt_regions)} place(s)")
-        if self.tail_lost_bytes:
-            up_to = "the start" if self._t_end is None else format_clock(self._t_end - (self._t_start or 0.0))
-            parts.append(f"replayed up to {up_to}, lost the last {self.tail_lost_bytes} bytes")
-        elif not self._complete:
+        if sc.corrupt_regions:
+            n = sum(b - a for a, b in sc.corrupt_regions)
+            parts.append(f"skipped {n} corrupt bytes in {len(sc.corrupt_regions)} place(s)")
+        if sc.tail_lost_bytes:
+            up_to = "the start" if sc.t_end is None else format_clock(sc.t_end - (sc.t_start or 0.0))
+            parts.append(f"replayed up to {up_to}, lost the last {sc.tail_lost_bytes} bytes")
+        elif not sc.complete:
             parts.append("the recorder did not close it cleanly (all records intact)")
         if not parts:
             return None
@@ -621,7 +631,7 @@ class SessionReader:
             others.clear()
             return out
 
-        for rec in self._records(report_corrupt=True):
+        for rec in self._scanner.records(report_corrupt=True):
             if isinstance(rec, Fault):
                 others.append(rec)
                 continue
@@ -665,8 +675,6 @@ class SessionReader:
         return self._aiter()
 
     async def _aiter(self):
-        import asyncio
-
         yield self.device_info
         for item in self.items():
             yield item
@@ -689,13 +697,38 @@ class SessionReader:
     def frame_index(self) -> Iterator[tuple[str, np.ndarray]]:
         """(stream, structured array of seq, t_us, offset, n) per DATA record: the device frames
         as they arrived, with their own timestamps and sequence numbers (lossless)."""
-        for rec in self._records():
+        for rec in self._scanner.records():
             if rec.type == RecordType.DATA:
                 code, _, _, n_frames, _, _, _ = _DATA_HEAD.unpack_from(rec.payload, 0)
                 idx = np.frombuffer(rec.payload, dtype=_FRAME_INDEX, count=n_frames, offset=_DATA_HEAD.size)
                 yield _STREAM_NAMES[code], idx
 
-    def _read_record_at(self, pos: int) -> tuple[_Record | None, str]:
+
+class _RecordScanner:
+    """The record layer of an open session file: every valid record after the header in file
+    order, corrupt regions skipped (and reported as gaps on request), a torn tail measured. After
+    a whole pass it knows the span of the samples, whether the END record came, and what was lost.
+
+    Parameters
+    ----------
+    f : the file, open for binary reading
+    size : its size, bytes
+    """
+
+    def __init__(self, f: BinaryIO, size: int):
+        self._f = f
+        self.size = size
+        self.first_record = len(MAGIC)  # set past the header by the reader
+        self.position = 0
+        self.complete = False
+        self.corrupt_regions: list[tuple[int, int]] = []
+        self.tail_lost_bytes = 0
+        self.lost_bytes = 0
+        self.t_start: float | None = None
+        self.t_end: float | None = None
+        self.pass_done = False
+
+    def read_record_at(self, pos: int) -> tuple[_Record | None, str]:
         """The valid record starting at ``pos``, or (None, why)."""
         self._f.seek(pos)
         head = self._f.read(REC_HEAD_SIZE)
@@ -711,7 +744,7 @@ class SessionReader:
             return None, "bad"
         return _Record(rtype, pos + REC_HEAD_SIZE, length, payload), ""
 
-    def _resync(self, pos: int) -> int | None:
+    def resync(self, pos: int) -> int | None:
         """Offset of the next valid record after ``pos``, or None."""
         chunk = 1 << 20
         start = pos + 1
@@ -720,21 +753,21 @@ class SessionReader:
             buf = self._f.read(chunk + len(SYNC))
             i = buf.find(SYNC)
             while i != -1:
-                rec, _ = self._read_record_at(start + i)
+                rec, _ = self.read_record_at(start + i)
                 if rec is not None:
                     return start + i
                 i = buf.find(SYNC, i + 1)
             start += chunk
         return None
 
-    def _records(self, report_corrupt: bool = False) -> Iterator:
+    def records(self, report_corrupt: bool = False) -> Iterator:
         """Every valid record after the header, in file order. With ``report_corrupt``, a
         Fault("gap") is yielded in place of a corrupt region (its time span is filled in from the
         samples around it). Records the corrupt regions and a torn tail.
 
         Reads the file in large buffers and parses records from memory (the fast path); only a
         record that fails its checks falls back to seeking and resynchronising."""
-        pos = self._first_record
+        pos = self.first_record
         corrupt: list[tuple[int, int]] = []
         last_data: memoryview | None = None
         first_by_stream: dict[int, memoryview] = {}
@@ -764,9 +797,9 @@ class SessionReader:
                 buf_pos = pos
                 continue
             if rec is None:
-                rec, _ = self._read_record_at(pos)
+                rec, _ = self.read_record_at(pos)
             if rec is None:
-                nxt = self._resync(pos)
+                nxt = self.resync(pos)
                 if nxt is None:
                     self.tail_lost_bytes = self.size - pos
                     break
@@ -779,11 +812,11 @@ class SessionReader:
                 if code not in first_by_stream:
                     first_by_stream[code] = rec.payload
                     t0 = _data_span(rec.payload)[0]
-                    if self._t_start is None or t0 < self._t_start:
-                        self._t_start = t0
+                    if self.t_start is None or t0 < self.t_start:
+                        self.t_start = t0
                 last_by_stream[code] = rec.payload
             elif rec.type == _END:
-                self._complete = True
+                self.complete = True
             if report_corrupt and rec.type == _DATA:
                 if fault_pending is not None:
                     t0 = _data_span(rec.payload)[0]
@@ -808,11 +841,11 @@ class SessionReader:
         for payload in last_by_stream.values():
             t_last, n, rate = _data_span(payload)
             t1 = t_last + n / rate
-            if self._t_end is None or t1 > self._t_end:
-                self._t_end = t1
+            if self.t_end is None or t1 > self.t_end:
+                self.t_end = t1
         self.corrupt_regions = corrupt
         self.lost_bytes = sum(b - a for a, b in corrupt) + self.tail_lost_bytes
-        self._pass_done = True
+        self.pass_done = True
 
     def _read_span(self, pos: int, size: int) -> memoryview:
         self._f.seek(pos)
