@@ -58,6 +58,95 @@ def _quantize(x: np.ndarray, scale: float) -> np.ndarray:
     return x.astype(np.int16)
 
 
+def design_carriers(fe: float) -> list[list[tuple[np.ndarray, float]]]:
+    """EMG carrier filters per band for white noise at ``fe`` Hz: a list per band of (sos,
+    weight / unit-RMS gain)."""
+    top = 0.45 * fe
+
+    def bp(lo, hi):
+        hi = min(hi, top)
+        lo = min(lo, 0.6 * hi)
+        sos = signal.butter(2, [lo, hi], btype="bandpass", fs=fe, output="sos")
+        imp = np.zeros(int(4 * fe))
+        imp[0] = 1.0
+        gain = float(np.sqrt(np.sum(signal.sosfilt(sos, imp) ** 2)))
+        return sos, gain
+
+    def mix(parts):
+        total = np.sqrt(sum(w * w for w, _ in parts))
+        return [(sos, w / total / gain) for w, (sos, gain) in parts]
+
+    broad = bp(20.0, 250.0)
+    return [
+        mix([(1.0, broad)]),  # voluntary interference pattern, 20-250 Hz
+        mix([(0.85, bp(12.0, 70.0)), (0.5, broad)]),  # clonic: 12-70 Hz dominated + broadband
+        mix([(0.9, bp(150.0, 270.0)), (0.3, broad)]),  # tonic: 150-270 Hz
+    ]
+
+
+class NoiseBanks:
+    """Seeded banks of unit noise a renderer reads its tiles' noise from.
+
+    Parameters
+    ----------
+    seed : the simulation's seed
+    sizes : stream code -> (samples in the recording, tile length in samples)
+    carriers : :func:`design_carriers` for the EMG rate, or None without EMG
+    emg_rate : EMG sampling rate, Hz
+    """
+
+    def __init__(self, seed: int, sizes: dict[int, tuple[int, int]], carriers, emg_rate: float):
+        self.seed = seed
+        self.sizes = sizes
+        self.carriers = carriers
+        self.emg_rate = emg_rate
+        self._banks: dict = {}
+
+    def bank(self, stream: int, band: int) -> np.ndarray:
+        """A seeded bank of unit noise (band -1: white; 0..: EMG carrier band), made once.
+
+        When the whole recording fits (short recordings) tiles read consecutive, non-overlapping
+        stretches of it, so the noise is one continuous realisation; longer recordings read each
+        tile at a seeded random offset inside the region of its slot (a noise table: stretches
+        repeat across tiles, never across channels or axes at the same time).
+        """
+        key = (stream, band)
+        bank = self._banks.get(key)
+        if bank is None:
+            n_total, L = self.sizes[stream]
+            need = 3 * (n_total + L) + 1
+            # at least 3 slot regions of 8 tiles each, so random stretches vary
+            size = max(min(BANK_MAX, 1 << int(np.ceil(np.log2(max(need, 1024))))), min(24 * L, 4 * BANK_MAX), 6 * L)
+            rng = np.random.default_rng([self.seed, 100 + stream, band + 1])
+            if band < 0:
+                bank = rng.standard_normal(size)
+            else:
+                pad = int(0.3 * self.emg_rate)
+                white = rng.standard_normal(size + pad)
+                bank = np.zeros(size)
+                for sos, wgt in self.carriers[band]:
+                    bank += wgt * signal.sosfilt(sos, white)[pad:]
+            self._banks[key] = bank
+        return bank
+
+    def noise(self, stream: int, k: int, slot: int, n: int, band: int = -1) -> np.ndarray:
+        """n samples of unit noise for tile k and a slot (channel or axis): a view into a bank."""
+        n_total, L = self.sizes[stream]
+        bank = self.bank(stream, band)
+        if 3 * (n_total + L) < len(bank):
+            off = slot * (n_total + L) + k * L
+        else:
+            key = (stream, band, "offsets")
+            offs = self._banks.get(key)
+            if offs is None:
+                rng = np.random.default_rng([self.seed, 200 + stream, band + 1])
+                region = len(bank) // 3
+                offs = rng.integers(0, region - L, size=((n_total + L - 1) // L, 3)) + region * np.arange(3)
+                self._banks[key] = offs
+            off = int(offs[k, slot])
+        return bank[off : off + n]
+
+
 class Renderer:
     """Turns tiles of a plan into int16 counts for both streams."""
 
@@ -74,56 +163,14 @@ class Renderer:
         # tiles no longer than the recording (a short recording is one tile)
         self.tile_accel = max(16, min(int(round(config.tile_s * self.accel_rate)), self.n_accel))
         self.tile_emg = max(16, min(int(round(config.tile_s * self.emg_rate)), self.n_emg))
-        self._carrier_filters = self._design_carriers() if self.k_emg else None
-        self._banks: dict = {}
+        sizes = {_STREAM_ACCEL: (self.n_accel, self.tile_accel), _STREAM_EMG: (self.n_emg, self.tile_emg)}
+        self._noise_banks = NoiseBanks(self.seed, sizes, design_carriers(self.emg_rate) if self.k_emg else None,
+                                       self.emg_rate)
+        self._noise = self._noise_banks.noise
         if self.k_emg:
             j = np.arange(self.tile_emg) / self.emg_rate
             w = 2 * np.pi * float(config.mains_hz)
             self._mains_tab = np.stack([np.sin(w * j), np.cos(w * j), np.sin(3 * w * j), np.cos(3 * w * j)])
-
-    # ------------------------------------------------------------------ noise banks
-    def _bank(self, stream: int, n_total: int, L: int, band: int) -> np.ndarray:
-        """A seeded bank of unit noise (band -1: white; 0..: EMG carrier band), made once.
-
-        When the whole recording fits (short recordings) tiles read consecutive, non-overlapping
-        stretches of it, so the noise is one continuous realisation; longer recordings read each
-        tile at a seeded random offset inside the region of its slot (a noise table: stretches
-        repeat across tiles, never across channels or axes at the same time).
-        """
-        key = (stream, band)
-        bank = self._banks.get(key)
-        if bank is None:
-            need = 3 * (n_total + L) + 1
-            # at least 3 slot regions of 8 tiles each, so random stretches vary
-            size = max(min(BANK_MAX, 1 << int(np.ceil(np.log2(max(need, 1024))))), min(24 * L, 4 * BANK_MAX), 6 * L)
-            rng = np.random.default_rng([self.seed, 100 + stream, band + 1])
-            if band < 0:
-                bank = rng.standard_normal(size)
-            else:
-                pad = int(0.3 * self.emg_rate)
-                white = rng.standard_normal(size + pad)
-                bank = np.zeros(size)
-                for sos, wgt in self._carrier_filters[band]:
-                    bank += wgt * signal.sosfilt(sos, white)[pad:]
-            self._banks[key] = bank
-        return bank
-
-    def _noise(self, stream: int, k: int, slot: int, n: int, band: int = -1) -> np.ndarray:
-        """n samples of unit noise for tile k and a slot (channel or axis): a view into a bank."""
-        n_total, L = (self.n_accel, self.tile_accel) if stream == _STREAM_ACCEL else (self.n_emg, self.tile_emg)
-        bank = self._bank(stream, n_total, L, band)
-        if 3 * (n_total + L) < len(bank):
-            off = slot * (n_total + L) + k * L
-        else:
-            key = (stream, band, "offsets")
-            offs = self._banks.get(key)
-            if offs is None:
-                rng = np.random.default_rng([self.seed, 200 + stream, band + 1])
-                region = len(bank) // 3
-                offs = rng.integers(0, region - L, size=((n_total + L - 1) // L, 3)) + region * np.arange(3)
-                self._banks[key] = offs
-            off = int(offs[k, slot])
-        return bank[off : off + n]
 
     # ------------------------------------------------------------------ tiles
     def n_tiles(self, stream: str) -> int:
@@ -275,31 +322,6 @@ class Renderer:
         return _quantize(out, self.config.accel_scale_g)
 
     # ------------------------------------------------------------------ EMG
-    def _design_carriers(self):
-        """Per band: list of (sos, weight / unit-RMS gain) filters for white noise."""
-        fe = self.emg_rate
-        top = 0.45 * fe
-
-        def bp(lo, hi):
-            hi = min(hi, top)
-            lo = min(lo, 0.6 * hi)
-            sos = signal.butter(2, [lo, hi], btype="bandpass", fs=fe, output="sos")
-            imp = np.zeros(int(4 * fe))
-            imp[0] = 1.0
-            gain = float(np.sqrt(np.sum(signal.sosfilt(sos, imp) ** 2)))
-            return sos, gain
-
-        def mix(parts):
-            total = np.sqrt(sum(w * w for w, _ in parts))
-            return [(sos, w / total / gain) for w, (sos, gain) in parts]
-
-        broad = bp(20.0, 250.0)
-        return [
-            mix([(1.0, broad)]),  # voluntary interference pattern, 20-250 Hz
-            mix([(0.85, bp(12.0, 70.0)), (0.5, broad)]),  # clonic: 12-70 Hz dominated + broadband
-            mix([(0.9, bp(150.0, 270.0)), (0.3, broad)]),  # tonic: 150-270 Hz
-        ]
-
     def emg(self, i0: int, i1: int, k: int) -> np.ndarray:
         """EMG counts for samples [i0, i1) of tile k: int16 (i1 - i0, channels)."""
         rate = self.emg_rate
@@ -307,31 +329,54 @@ class Renderer:
         kch = self.k_emg
         plan, s = self.plan, self.subject
         t = (i0 + np.arange(n)) / rate
+        x = self._emg_bursts(t, i0, k)
+        self._add_emg_transients(x, t, i0)
+        self._add_emg_wander_and_hum(x, t, i0)
+        x = x[:kch]
+        if self._contact_changes(t) or (len(plan.contact_t) and np.interp(t[0], plan.contact_t, plan.contact_v) < 1.0):
+            x = x * np.interp(t, plan.contact_t, plan.contact_v)
+        sigma = s.emg_noise_uv_rthz * np.sqrt(rate / 2.0)
+        out = np.empty((n, kch))
+        for ch in range(kch):
+            out[:, ch] = x[ch] + sigma * self._noise(_STREAM_EMG, k, ch, n)
+        return _quantize(out, self.config.emg_scale_uv)
+
+    def _emg_bursts(self, t: np.ndarray, i0: int, k: int) -> np.ndarray:
+        """Muscle activity of the tile, (2, n) uV: envelopes (activity bursts and oscillators'
+        contractions) times their bands' carrier noise, with crosstalk between the channels."""
+        n, kch, rate, plan = len(t), self.k_emg, self.emg_rate, self.plan
         sel = plan.env.select(t[0], t[-1])
         oscs = [o for o in self._active(plan.osc_t0, plan.osc_t1, plan.oscillators, t) if any(o.emg_uv)]
         x = np.zeros((2, n))
-        if sel or oscs:
-            env = np.zeros((N_BANDS, 2, n))
-            if sel:
-                ev, j = self._events(sel, rate, i0, n, sel["dur"])
-                u = (t[j] - sel["onset"][ev]) / sel["dur"][ev]
-                w = shapes.trapezoid(u, sel["rise"][ev])
-                band = sel["band"][ev].astype(np.int64)
-                for ch, c in enumerate(("a0", "a1")):
-                    env[:, ch] += np.bincount(band * n + j, weights=sel[c][ev] * w, minlength=N_BANDS * n).reshape(N_BANDS, n)
-            for o in oscs:
-                m, phase, amp = self._osc(o, t)
-                up = 0.5 * (1 + np.sin(phase))
-                down = up if o.emg_pattern == "synchronous" else 1.0 - up
-                env[o.emg_band, 0, m] += o.emg_uv[0] * amp * _ipow(up, o.emg_sharpness)
-                env[o.emg_band, 1, m] += o.emg_uv[1] * amp * _ipow(down, o.emg_sharpness)
-            for b in range(N_BANDS):
-                for ch in range(kch):
-                    if env[b, ch].any():
-                        x[ch] += env[b, ch] * self._noise(_STREAM_EMG, k, ch, n, band=b)
-            if kch == 2:
-                c = s.crosstalk
-                x = np.stack([x[0] + c * x[1], x[1] + c * x[0]])
+        if not (sel or oscs):
+            return x
+        env = np.zeros((N_BANDS, 2, n))
+        if sel:
+            ev, j = self._events(sel, rate, i0, n, sel["dur"])
+            u = (t[j] - sel["onset"][ev]) / sel["dur"][ev]
+            w = shapes.trapezoid(u, sel["rise"][ev])
+            band = sel["band"][ev].astype(np.int64)
+            for ch, c in enumerate(("a0", "a1")):
+                env[:, ch] += np.bincount(band * n + j, weights=sel[c][ev] * w, minlength=N_BANDS * n).reshape(N_BANDS, n)
+        for o in oscs:
+            m, phase, amp = self._osc(o, t)
+            up = 0.5 * (1 + np.sin(phase))
+            down = up if o.emg_pattern == "synchronous" else 1.0 - up
+            env[o.emg_band, 0, m] += o.emg_uv[0] * amp * _ipow(up, o.emg_sharpness)
+            env[o.emg_band, 1, m] += o.emg_uv[1] * amp * _ipow(down, o.emg_sharpness)
+        for b in range(N_BANDS):
+            for ch in range(kch):
+                if env[b, ch].any():
+                    x[ch] += env[b, ch] * self._noise(_STREAM_EMG, k, ch, n, band=b)
+        if kch == 2:
+            c = self.subject.crosstalk
+            x = np.stack([x[0] + c * x[1], x[1] + c * x[0]])
+        return x
+
+    def _add_emg_transients(self, x: np.ndarray, t: np.ndarray, i0: int) -> None:
+        """Add motor unit potentials (fasciculations), movement pulses and electrode pops to
+        ``x`` (2, n) uV, in place."""
+        n, kch, rate, plan = len(t), self.k_emg, self.emg_rate, self.plan
         sel = plan.muaps.select(t[0], t[-1], pad_s=4.0 / rate)
         if sel:
             dur = np.maximum(sel["dur"], 4.0 / rate)
@@ -354,6 +399,10 @@ class Renderer:
             w = np.exp(-(t[j] - sel["onset"][ev]) / sel["decay"][ev])
             for ch, c in enumerate(("a0", "a1")[:kch]):
                 x[ch] += np.bincount(j, weights=sel[c][ev] * w, minlength=n)
+
+    def _add_emg_wander_and_hum(self, x: np.ndarray, t: np.ndarray, i0: int) -> None:
+        """Add the baseline wander and the mains hum to ``x`` (2, n) uV, in place."""
+        n, kch, rate, plan, s = len(t), self.k_emg, self.emg_rate, self.plan, self.subject
         # wander: the knots are linear in time, so interpolate on the knot index
         ki = t / plan.wander_step_s
         w0 = int(ki[0])
@@ -376,14 +425,6 @@ class Renderer:
         for ch in range(kch):
             x[ch] += np.interp(ki, kx, plan.wander[w0:w1, ch])
             x[ch] += hum[ch]
-        x = x[:kch]
-        if self._contact_changes(t) or (len(plan.contact_t) and np.interp(t[0], plan.contact_t, plan.contact_v) < 1.0):
-            x = x * np.interp(t, plan.contact_t, plan.contact_v)
-        sigma = s.emg_noise_uv_rthz * np.sqrt(rate / 2.0)
-        out = np.empty((n, kch))
-        for ch in range(kch):
-            out[:, ch] = x[ch] + sigma * self._noise(_STREAM_EMG, k, ch, n)
-        return _quantize(out, self.config.emg_scale_uv)
 
     def _contact_changes(self, t: np.ndarray) -> bool:
         ct = self.plan.contact_t
