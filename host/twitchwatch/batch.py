@@ -35,7 +35,9 @@ from pathlib import Path
 from typing import TextIO
 
 from twitchwatch.errors import ConfigError, FileFormatError, RefuseOverwrite, TwitchwatchError
+from twitchwatch.recording import format_clock
 from twitchwatch.replay import Progress, ReplayOptions, replay_file
+from twitchwatch.sources.files import detect_format
 
 #: How many times a file is tried when its worker process dies (local pool).
 MAX_ATTEMPTS = 3
@@ -119,7 +121,6 @@ def expand_paths(paths: Iterable[str], format: str | None = None) -> Expanded:
     does not exist and is not a glob is kept too (its row says "no such file"). Inside folders and
     glob matches, only recordings of a known type are kept (``format`` given: every file).
     """
-    from twitchwatch.sources.files import detect_format
 
     out: list[str] = []
     seen: set[str] = set()
@@ -218,8 +219,6 @@ def run_batch(paths: Sequence[str], options: BatchOptions = BatchOptions(), *, j
     """
     paths = [str(p) for p in paths]
     if jobs < 1:
-        from twitchwatch.errors import ConfigError
-
         raise ConfigError(f"--jobs {jobs}: must be at least 1")
     if scheduler:
         per_file = _run_dask(paths, options, scheduler, progress)
@@ -336,8 +335,6 @@ def _shown_name(r: FileResult) -> str:
 
 
 def _clock(s: float) -> str:
-    from twitchwatch.recording import format_clock
-
     return format_clock(s)
 
 

@@ -46,6 +46,7 @@ from twitchwatch.protocol import (
     StatusFrame,
     encode,
 )
+from twitchwatch import sim
 
 #: Samples per frame, as the firmware sends them (PROTOCOL.md section 3: 8 accel blocks/s at
 #: 208 Hz, 20 EMG blocks/s at 1000 Hz).
@@ -80,7 +81,6 @@ def resolve_scenario_and_marks(spec, placement: str | None = None) -> tuple[obje
     """(Scenario, button presses in seconds from its start). A scenario text may ask for a press
     with a ``mark=S`` segment parameter: ``"quiet[mark=3]:60,walking:60"`` presses the button 3 s
     into the first segment (the virtual device's own parameter; the simulator never sees it)."""
-    from twitchwatch import sim
 
     if not isinstance(spec, str):
         return spec, ()
@@ -157,8 +157,6 @@ class VirtualDevice:
     def __init__(self, scenario="demo", seed: int = 0, config=None, loop: bool = False,
                  device_id: str | None = None, t0_s: float = 0.0, placement: str | None = None,
                  marks_s: tuple[float, ...] = ()):
-        from twitchwatch import sim
-
         self.scenario, text_marks = resolve_scenario_and_marks(scenario, placement)
         self.seed = int(seed)
         self.config = config or sim.SimConfig()
@@ -182,8 +180,6 @@ class VirtualDevice:
         self._first = first
 
     def _simulation(self, rep: int):
-        from twitchwatch import sim
-
         seed = self.seed + rep
         return sim.Simulation(self.scenario, sim.draw_subject(seed, self.placement), self.config, seed)
 

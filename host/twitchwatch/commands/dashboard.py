@@ -11,6 +11,10 @@ import os
 import signal
 import sys
 from pathlib import Path
+from twitchwatch.dashboard.security import check_bind
+from twitchwatch.dashboard.server import start_dashboard
+from twitchwatch.errors import ConfigError
+from twitchwatch.store import DB_NAME, Store, default_data_dir
 
 
 #: Seconds open connections get to finish after Ctrl-C.
@@ -25,9 +29,6 @@ def add_arguments(p) -> None:
 
 
 async def _serve(args) -> int:
-    from twitchwatch.dashboard.server import start_dashboard
-    from twitchwatch.store import DB_NAME, Store, default_data_dir
-
     data_dir = args.data_dir if args.data_dir is not None else default_data_dir()
     store = Store(Path(data_dir) / DB_NAME)
     try:
@@ -56,9 +57,6 @@ async def _serve(args) -> int:
 
 
 def run(args) -> int:
-    from twitchwatch.dashboard.security import check_bind
-    from twitchwatch.errors import ConfigError
-
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"dashboard: --port must be 0..65535, got {args.port}")
     check_bind(args.host, args.token)  # before the heavy imports: a refusal is instant

@@ -5,9 +5,11 @@ are marked)."""
 
 from __future__ import annotations
 
-import importlib
-
+from twitchwatch.core.config import DetectorConfig
 from twitchwatch.errors import DeviceError
+from twitchwatch.sources import ble
+from twitchwatch.sources.brainflow import list_boards
+from twitchwatch.sources.serial import SENSOR_USB_IDS, list_ports
 
 
 def add_arguments(p) -> None:
@@ -18,12 +20,9 @@ def add_arguments(p) -> None:
 
 def print_brainflow_boards() -> None:
     """The boards BrainFlow can open that have an accelerometer or EMG."""
-    from twitchwatch.core.config import DetectorConfig
 
     print("BrainFlow boards (record --brainflow NAME [--brainflow-param KEY=VALUE ...]):")
     try:
-        from twitchwatch.sources.brainflow import list_boards
-
         boards = list_boards()
     except (ImportError, DeviceError) as exc:
         print(f"  BrainFlow unavailable: {exc}")
@@ -41,8 +40,6 @@ def print_brainflow_boards() -> None:
 
 
 def run(args) -> int:
-    from twitchwatch.sources.serial import SENSOR_USB_IDS, list_ports
-
     ports = list_ports()
     print("Serial ports:")
     if not ports:
@@ -59,11 +56,6 @@ def run(args) -> int:
     if args.no_ble:
         return 0
     print("BLE sensors:")
-    try:
-        ble = importlib.import_module("twitchwatch.sources.ble")
-    except ImportError as exc:
-        print(f"  BLE unavailable: {exc}")
-        return 0
     try:
         found = ble.scan(args.ble_timeout)
     except DeviceError as exc:

@@ -7,9 +7,7 @@
 
 from __future__ import annotations
 
-import importlib
-
-from twitchwatch.errors import ConfigError
+from twitchwatch.evaluation import real, sim
 
 
 def add_arguments(p) -> None:
@@ -24,9 +22,4 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    module = "twitchwatch.evaluation.sim" if args.sim else "twitchwatch.evaluation.real"
-    try:
-        evaluation = importlib.import_module(module)
-    except ModuleNotFoundError as exc:  # pragma: no cover - only while a part is missing
-        raise ConfigError(f"evaluation module {module} is not available: {exc}") from None
-    return int(evaluation.run(args) or 0)
+    return int((sim.run(args) if args.sim else real.run(args)) or 0)

@@ -12,6 +12,9 @@ import sys
 from pathlib import Path
 
 from twitchwatch.errors import FileFormatError
+from twitchwatch.export import export_session
+from twitchwatch.replay import Progress
+from twitchwatch.store import Store, default_db_path
 
 
 def add_arguments(p) -> None:
@@ -25,7 +28,6 @@ def resolve_session(text: str) -> Path:
     p = Path(text)
     if p.exists() or not text.isdigit():
         return p
-    from twitchwatch.store import Store, default_db_path
 
     db = default_db_path()
     if not db.exists():
@@ -43,9 +45,6 @@ def resolve_session(text: str) -> Path:
 
 
 def run(args) -> int:
-    from twitchwatch.replay import Progress
-    from twitchwatch.export import export_session
-
     session = resolve_session(args.session)
     progress = Progress(f"export {session.name} -> {args.to}")
     out = export_session(session, args.to, args.out, force=args.force, progress=lambda f: progress.update(f))

@@ -12,11 +12,25 @@ serial source as a real sensor (so the serial path is exercised end to end).
 from __future__ import annotations
 
 import asyncio
+import math
 import signal
 import sys
 from pathlib import Path
 
-from twitchwatch.errors import ConfigError
+from twitchwatch.core.classify import load_classifier
+from twitchwatch.core.detector import make_detector
+from twitchwatch.dashboard.server import start_dashboard
+from twitchwatch.errors import ConfigError, RefuseOverwrite
+from twitchwatch.hub import Hub
+from twitchwatch.live import LivePipeline
+from twitchwatch.recording import default_session_name, format_clock
+from twitchwatch.sessions import apply_retention, close_crashed
+from twitchwatch.sources.serial import SerialSource
+from twitchwatch.store import Store, default_data_dir, default_db_path
+
+# The virtual device (the simulator, scipy.signal), BLE (bleak), LSL (liblsl) and BrainFlow
+# transports are imported where their option is chosen: each costs start-up time or native
+# libraries that a session on another source never needs.
 
 DEFAULT_DASHBOARD_PORT = 8765
 
@@ -86,8 +100,6 @@ class VirtualLink:
 
 def make_source(args, loop_virtual: bool = False):
     """(source, virtual_link or None, source_name)."""
-    from twitchwatch.sources.serial import SerialSource
-
     if getattr(args, "virtual", None):
         link = VirtualLink(args.virtual, args.speed, args.seed, loop_virtual, args.placement)
         return SerialSource(link.port.path), link, f"virtual:{link.device.scenario.name}"
@@ -120,25 +132,16 @@ def _virtual_placement(scenario: str) -> str:
 
 def data_paths():
     """(data_dir, store path) from twitchwatch.store (``$TWITCHWATCH_HOME`` or ~/.local/share/twitchwatch)."""
-    from twitchwatch.store import default_data_dir, default_db_path
-
     d = default_data_dir()
     return d, default_db_path(d)
 
 
 async def run_live(args, *, out_path: Path | None, force: bool, loop_virtual: bool, banner: str = "") -> int:
     """Source -> LivePipeline (+ store, dashboard) until Ctrl-C / --duration / the source ends."""
-    from twitchwatch.core.detector import make_detector
-    from twitchwatch.hub import Hub
-    from twitchwatch.live import LivePipeline
-    from twitchwatch.recording import default_session_name
-
     check_live_arguments(args)
     data_dir, db_path = data_paths()
     if args.placement or getattr(args, "virtual", None):
         # fail before opening anything when the classifier for a known placement cannot load
-        from twitchwatch.core.classify import load_classifier
-
         load_classifier(args.placement or _virtual_placement(args.virtual), args.classifier)
     source, link, source_name = make_source(args, loop_virtual)
     store = None
@@ -146,8 +149,6 @@ async def run_live(args, *, out_path: Path | None, force: bool, loop_virtual: bo
     hub = Hub()
     try:
         if not args.no_store:
-            from twitchwatch.store import Store
-
             store = Store(db_path)
             _tidy_store(store)
         if not args.no_dashboard:
@@ -208,8 +209,6 @@ async def run_live(args, *, out_path: Path | None, force: bool, loop_virtual: bo
 
 def check_live_arguments(args) -> None:
     """Refuse out-of-range options before anything is opened or written (one line, exit 2)."""
-    import math
-
     d = getattr(args, "duration", None)
     if d is not None and not (math.isfinite(d) and d > 0):
         raise ConfigError(f"--duration {d:g}: must be a number of seconds > 0 (nothing was recorded)")
@@ -224,9 +223,6 @@ def check_live_arguments(args) -> None:
 def _tidy_store(store) -> None:
     """Before a new session: close sessions a killed recorder left open (from their recording
     files) and delete sessions past the retention setting."""
-    from twitchwatch.recording import format_clock
-    from twitchwatch.sessions import apply_retention, close_crashed
-
     for sid, d in close_crashed(store):
         print(f"twitchwatch: session {sid} was left open (recorder stopped abruptly); closed from its "
               f"recording at {format_clock(d)}", file=sys.stderr)
@@ -238,11 +234,6 @@ async def _start_dashboard(store, hub, args):
     """The dashboard served in this event loop, or None with a note when it is not available."""
     if store is None:
         print("twitchwatch: no dashboard without the store (--no-store)", file=sys.stderr)
-        return None
-    try:
-        from twitchwatch.dashboard.server import start_dashboard
-    except ImportError as exc:
-        print(f"twitchwatch: dashboard unavailable ({exc}); continuing without it", file=sys.stderr)
         return None
     try:
         return await start_dashboard(store, hub, host="127.0.0.1", port=args.dashboard_port)
@@ -266,8 +257,6 @@ async def _stop_when_virtual_ends(link, pipeline, stop: asyncio.Event) -> None:
 
 
 def _print_summary(s) -> None:
-    from twitchwatch.recording import format_clock
-
     alarms = sum(1 for a in s.alerts if a.level == "alarm")
     warnings = sum(1 for a in s.alerts if a.level == "warning")
     faults = sum(1 for a in s.alerts if a.level == "fault")
@@ -288,7 +277,5 @@ def _print_summary(s) -> None:
 def run(args) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not args.force:
-        from twitchwatch.errors import RefuseOverwrite
-
         raise RefuseOverwrite(f"{out}: already exists; use --force to overwrite it")
     return asyncio.run(run_live(args, out_path=out, force=args.force, loop_virtual=False))

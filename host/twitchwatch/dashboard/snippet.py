@@ -23,6 +23,7 @@ from twitchwatch.core.filters import StreamingSOS
 from twitchwatch.dashboard.decimate import minmax
 from twitchwatch.errors import FileFormatError, TwitchwatchError
 from twitchwatch.model import Chunk
+from twitchwatch.recording import SessionReader
 
 #: The detector's settings: the display filters use its EMG band, filter order and usable Nyquist.
 _CONFIG = DetectorConfig()
@@ -68,7 +69,6 @@ def read_span(path: Path, start_s: float, end_s: float) -> dict[str, Chunk]:
     Returns stream -> Chunk (only streams with samples in the span). Reads sequentially and stops
     once every stream is past ``end_s``.
     """
-    from twitchwatch.recording import SessionReader
 
     parts: dict[str, list[Chunk]] = {}
     try:

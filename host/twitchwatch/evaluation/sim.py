@@ -35,6 +35,7 @@ from twitchwatch.core.config import config_for_placement
 from twitchwatch.core.detector import Detector
 from twitchwatch.core.run import feed
 from twitchwatch.model import WINDOW_LABELS, Chunk, DetectorOutput, DeviceInfo
+from twitchwatch.sim import ACTIVITIES, SCENARIOS, SimConfig, Simulation, draw_subject, parse_scenario, window_label_for
 
 #: First subject seed of the training corpus (``twitchwatch train``).
 TRAIN_SEED_BASE = 1000
@@ -80,7 +81,6 @@ MONTAGES = {
 
 def sim_items(scenario, subject_seed: int, placement: str, montage: Montage, seed: int, block_s: float = 60.0):
     """DeviceInfo, then Chunks/Faults of a simulated recording; annotations second return value."""
-    from twitchwatch.sim import SimConfig, Simulation, draw_subject
 
     cfg = SimConfig(accel_rate_hz=montage.accel_rate_hz, emg_channels=montage.emg_channels)
     sim = Simulation(scenario, draw_subject(subject_seed, placement), cfg, seed=seed)
@@ -120,14 +120,12 @@ def run_detectors(items, detectors: list[Detector]) -> list[DetectorOutput]:
 
 def segments(annotations) -> list:
     """Activity segments (not the individual event annotations)."""
-    from twitchwatch.sim import ACTIVITIES
 
     return [a for a in annotations if a.label in ACTIVITIES and a.duration_s >= 0.5]
 
 
 def window_truth(annotations, starts: np.ndarray, window_s: float) -> np.ndarray:
     """Truth label index per window (-1 where the window is mixed), see module doc."""
-    from twitchwatch.sim import window_label_for
 
     segs = segments(annotations)
     truth = np.full(starts.size, -1)
@@ -252,7 +250,6 @@ def match_events(truth: np.ndarray, found: np.ndarray, tol_s: float) -> int:
 # ---------------------------------------------------------------------------------------------
 def seizure_scenario(rng: np.random.Generator, placement: str, lead: str):
     """A scenario with one rhythmic-jerking episode of random shape after a lead-in activity."""
-    from twitchwatch.sim import parse_scenario
 
     dur = float(rng.uniform(15.0, 120.0))
     params = [f"f_start_hz={rng.uniform(1.5, 5.0):.2f}", f"f_end_hz={rng.uniform(0.5, 1.5):.2f}"]
@@ -266,7 +263,6 @@ def seizure_scenario(rng: np.random.Generator, placement: str, lead: str):
 
 def eval_corpus(placement: str, first_seed: int, quick: bool):
     """(name, scenario, subject_seed, montage, sim_seed) tuples of the evaluation corpus."""
-    from twitchwatch.sim import SCENARIOS, parse_scenario
 
     rng = np.random.default_rng(first_seed)
     montages = MONTAGES[placement]

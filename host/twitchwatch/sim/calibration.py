@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import signal
+from twitchwatch.sources.files import open_file
 
 #: Band of the movement statistics, Hz (the OpenSeizureDetector spectrum runs to 12 Hz at 25 Hz).
 BAND_HZ = (1.0, 12.0)
@@ -234,7 +235,6 @@ def is_sinusoidal_shaking(stats: WindowStats) -> np.ndarray:
 def _osdb_cases(folder: str):
     from pathlib import Path
 
-    from twitchwatch.sources.files import open_file
 
     for path in sorted(Path(folder).glob("*.json")):
         yield from open_file(path).cases()

@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from twitchwatch.core.config import DetectorConfig
 from twitchwatch.errors import ConfigError, DeviceError
 from twitchwatch.model import Chunk, ConnectionChange, DeviceInfo, Fault, StreamInfo
 
@@ -568,7 +569,6 @@ def source_for_detector(board: str, param_pairs: Iterable[str] = (), placement: 
     A stream slower than the detector's minimum (EMG below 500 Hz on most EEG boards) is left
     out, and ``note`` is told which and why; a board with nothing fast enough is a DeviceError.
     """
-    from twitchwatch.core.config import DetectorConfig
 
     cfg = DetectorConfig()
     minimum = {"accel": cfg.min_accel_rate_hz, "emg": cfg.min_emg_rate_hz}

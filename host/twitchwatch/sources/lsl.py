@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twitchwatch.errors import DeviceError
+from twitchwatch.lsl import _pylsl
 from twitchwatch.model import Chunk, DeviceInfo, Fault, StreamInfo
 
 #: Later-than-accounted-for data beyond this is a gap, seconds (LSL timestamps of a regular
@@ -197,7 +198,6 @@ class LslSource:
         ------
         DeviceError : nothing found within the timeout, or nothing with accel/EMG channels.
         """
-        from twitchwatch.lsl import _pylsl
 
         pylsl = _pylsl()
         pred = predicate(self.query)
