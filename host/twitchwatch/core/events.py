@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twitchwatch.core import native
 from twitchwatch.core.blocks import BlockReducer
 from twitchwatch.model import Event
 
@@ -111,15 +112,10 @@ class EventDetector:
             uniq, floors = self._floors_for(ids, done_ids, done_geo)
             self._floor_block, self._floor = int(uniq[-1]), floors[-1].copy()
             floor = floors[np.searchsorted(uniq, ids)]
-        on = env > self.s.on_ratio * floor
-        if not self._active.any() and not on.any():
+        state, any_on = hysteresis(env, floor, self._active, self.s.on_ratio, self.s.off_ratio)
+        if not self._active.any() and not any_on:
             # nothing crosses the onset threshold and nothing is open: only pending events may end
             return self._flush_pending(g0 + n, force=False), floor
-        # on and off exclude each other (floor > 0): the state is "on" at the last decided sample
-        decided = on | (env < self.s.off_ratio * floor)
-        last = np.where(decided, np.arange(n)[:, None], -1)
-        np.maximum.accumulate(last, axis=0, out=last)
-        state = np.where(last >= 0, np.take_along_axis(on, np.maximum(last, 0), axis=0), self._active[None, :])
         prev = np.concatenate([self._active[None, :], state[:-1]])
         events: list[Event] = []
         for ch in range(self.c):
@@ -223,6 +219,47 @@ class EventDetector:
                     merged.append([on, off, peak])
             out.extend(self._event(ch, *m) for m in merged)
         return out
+
+
+def hysteresis(env: np.ndarray, floor: np.ndarray, active: np.ndarray, on_ratio: float, off_ratio: float
+               ) -> tuple[np.ndarray, bool]:
+    """On/off state of envelopes against their noise floors, with hysteresis.
+
+    Parameters
+    ----------
+    env, floor : (n, c) envelope and noise floor, the stream's unit (floor > 0, inf = no floor yet)
+    active : (c,) bool, the state before the first sample
+    on_ratio, off_ratio : a sample is "on" when env > on_ratio x floor, "off" when
+        env < off_ratio x floor (exclusive, since on_ratio > off_ratio and floor > 0); otherwise
+        it keeps the previous sample's state
+
+    Returns
+    -------
+    state : (n, c) bool, the state at each sample
+    any_on : whether any sample was "on"
+    """
+    k = native.KERNELS
+    if k is None:
+        return _hysteresis_numpy(env, floor, active, on_ratio, off_ratio)
+    env = np.ascontiguousarray(env, dtype=np.float64)
+    floor = np.ascontiguousarray(np.broadcast_to(floor, env.shape), dtype=np.float64)
+    state = np.empty(env.shape, dtype=bool)
+    any_on = k.hysteresis(env, floor, np.ascontiguousarray(active, dtype=bool), state, env.shape[0], env.shape[1],
+                          float(on_ratio), float(off_ratio))
+    return state, bool(any_on)
+
+
+def _hysteresis_numpy(env: np.ndarray, floor: np.ndarray, active: np.ndarray, on_ratio: float, off_ratio: float
+                      ) -> tuple[np.ndarray, bool]:
+    """:func:`hysteresis` in numpy (the fallback without the compiled kernel, and its reference):
+    the state is "on" at the last decided sample."""
+    n = env.shape[0]
+    on = env > on_ratio * floor
+    decided = on | (env < off_ratio * floor)
+    last = np.where(decided, np.arange(n)[:, None], -1)
+    np.maximum.accumulate(last, axis=0, out=last)
+    state = np.where(last >= 0, np.take_along_axis(on, np.maximum(last, 0), axis=0), active[None, :])
+    return state, bool(on.any())
 
 
 def merge_channel_twitches(events: list[Event], cut_s: float, window_s: float) -> tuple[list[Event], list[Event]]:

@@ -1,0 +1,185 @@
+/* Compiled inner loops of the detection core (issue 10), module twitchwatch.core._kernels.
+ *
+ * Each function is the loop of a numpy reference that stays in the package as the documented
+ * fallback (used when this extension is not built) and that the tests compare it against:
+ *
+ *   sos_filter     twitchwatch.core.filters.StreamingSOS (scipy's compiled _sosfilt arithmetic)
+ *   forest_values  twitchwatch.core.classify.CompiledForest._leaf_values_numpy
+ *   hysteresis     twitchwatch.core.events._hysteresis_numpy
+ *
+ * Bit-exactness: only the operations of the reference, in its order, on float64. No -ffast-math,
+ * and floating-point contraction is off (setup in pyproject.toml: -ffp-contract=off), so a*b+c is
+ * never fused into an FMA the reference does not use. Arrays arrive through the buffer protocol
+ * (no numpy headers needed to build); the Python wrappers check dtypes, shapes and contiguity.
+ * Every loop runs without the GIL.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+/* sos_filter(sos, x, y, zi, n, channels, sections)
+ *   sos : float64 (sections, 6), rows b0 b1 b2 a0 a1 a2 (a0 == 1)
+ *   x   : float64 (n, channels) C-ordered input
+ *   y   : float64 (n, channels) C-ordered output (may be x itself)
+ *   zi  : float64 (channels, sections, 2) state, updated in place
+ * Per channel, the same statements as scipy.signal._sosfilt._sosfilt_float (transposed direct
+ * form II, one section after another). */
+static PyObject *sos_filter(PyObject *self, PyObject *args)
+{
+    Py_buffer sb, xb, yb, zb;
+    Py_ssize_t n, channels, sections;
+    if (!PyArg_ParseTuple(args, "y*y*w*w*nnn", &sb, &xb, &yb, &zb, &n, &channels, &sections))
+        return NULL;
+    if (sb.len < (Py_ssize_t)(sections * 6 * sizeof(double)) || xb.len < (Py_ssize_t)(n * channels * sizeof(double)) ||
+        yb.len < (Py_ssize_t)(n * channels * sizeof(double)) ||
+        zb.len < (Py_ssize_t)(channels * sections * 2 * sizeof(double))) {
+        PyBuffer_Release(&sb); PyBuffer_Release(&xb); PyBuffer_Release(&yb); PyBuffer_Release(&zb);
+        PyErr_SetString(PyExc_ValueError, "sos_filter: buffer too small");
+        return NULL;
+    }
+    const double *sos = (const double *)sb.buf;
+    const double *x = (const double *)xb.buf;
+    double *y = (double *)yb.buf;
+    double *zi = (double *)zb.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        for (Py_ssize_t c = 0; c < channels; c++) {
+            double *z = zi + c * sections * 2;
+            double x_cur = x[i * channels + c];
+            for (Py_ssize_t s = 0; s < sections; s++) {
+                const double *q = sos + s * 6;
+                double x_new = q[0] * x_cur + z[2 * s];
+                z[2 * s] = q[1] * x_cur - q[4] * x_new + z[2 * s + 1];
+                z[2 * s + 1] = q[2] * x_cur - q[5] * x_new;
+                x_cur = x_new;
+            }
+            y[i * channels + c] = x_cur;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&sb); PyBuffer_Release(&xb); PyBuffer_Release(&yb); PyBuffer_Release(&zb);
+    Py_RETURN_NONE;
+}
+
+/* forest_values(x, feature, threshold, child, roots, value, out, rows, width, trees, depth)
+ *   x         : float64 (rows, width) features, no NaN
+ *   feature   : int32 (nodes,) feature tested at a node (0 at leaves)
+ *   threshold : float64 (nodes,) go right when x > threshold (+inf at leaves: stay)
+ *   child     : int32 (2 nodes,) left child at 2 i, right child at 2 i + 1 (a leaf is its own child)
+ *   roots     : int32 (trees,) root node of each tree
+ *   value     : float64 (nodes,) leaf values
+ *   out       : float64 (rows, trees) the value of the leaf each row reaches in each tree
+ * Walks ``depth`` levels per tree (leaves loop on themselves), rows interleaved four at a time so
+ * that their independent loads overlap. */
+static PyObject *forest_values(PyObject *self, PyObject *args)
+{
+    Py_buffer xb, fb, tb, cb, rb, vb, ob;
+    Py_ssize_t rows, width, trees, depth;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*w*nnnn", &xb, &fb, &tb, &cb, &rb, &vb, &ob, &rows, &width, &trees,
+                          &depth))
+        return NULL;
+    const double *x = (const double *)xb.buf;
+    const int32_t *feature = (const int32_t *)fb.buf;
+    const double *threshold = (const double *)tb.buf;
+    const int32_t *child = (const int32_t *)cb.buf;
+    const int32_t *roots = (const int32_t *)rb.buf;
+    const double *value = (const double *)vb.buf;
+    double *out = (double *)ob.buf;
+    int ok = xb.len >= (Py_ssize_t)(rows * width * sizeof(double)) && rb.len >= (Py_ssize_t)(trees * sizeof(int32_t)) &&
+             ob.len >= (Py_ssize_t)(rows * trees * sizeof(double)) &&
+             fb.len / (Py_ssize_t)sizeof(int32_t) == tb.len / (Py_ssize_t)sizeof(double) &&
+             cb.len / (Py_ssize_t)sizeof(int32_t) == 2 * (fb.len / (Py_ssize_t)sizeof(int32_t)) &&
+             vb.len / (Py_ssize_t)sizeof(double) == fb.len / (Py_ssize_t)sizeof(int32_t);
+    if (ok) {
+        Py_BEGIN_ALLOW_THREADS
+        Py_ssize_t r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            const double *x0 = x + r * width, *x1 = x0 + width, *x2 = x1 + width, *x3 = x2 + width;
+            for (Py_ssize_t t = 0; t < trees; t++) {
+                int32_t i0 = roots[t], i1 = i0, i2 = i0, i3 = i0;
+                for (Py_ssize_t d = 0; d < depth; d++) {
+                    i0 = child[2 * i0 + (x0[feature[i0]] > threshold[i0])];
+                    i1 = child[2 * i1 + (x1[feature[i1]] > threshold[i1])];
+                    i2 = child[2 * i2 + (x2[feature[i2]] > threshold[i2])];
+                    i3 = child[2 * i3 + (x3[feature[i3]] > threshold[i3])];
+                }
+                out[r * trees + t] = value[i0];
+                out[(r + 1) * trees + t] = value[i1];
+                out[(r + 2) * trees + t] = value[i2];
+                out[(r + 3) * trees + t] = value[i3];
+            }
+        }
+        for (; r < rows; r++) {
+            const double *xr = x + r * width;
+            for (Py_ssize_t t = 0; t < trees; t++) {
+                int32_t i = roots[t];
+                for (Py_ssize_t d = 0; d < depth; d++)
+                    i = child[2 * i + (xr[feature[i]] > threshold[i])];
+                out[r * trees + t] = value[i];
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&xb); PyBuffer_Release(&fb); PyBuffer_Release(&tb); PyBuffer_Release(&cb);
+    PyBuffer_Release(&rb); PyBuffer_Release(&vb); PyBuffer_Release(&ob);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "forest_values: inconsistent buffer sizes");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* hysteresis(env, floor, active, state, n, channels, on_ratio, off_ratio) -> any sample "on"
+ *   env, floor : float64 (n, channels); active : uint8 (channels,) state before the first sample
+ *   state      : uint8 (n, channels) output: on where env > on_ratio * floor, off where
+ *                env < off_ratio * floor, else the previous sample's state. */
+static PyObject *hysteresis(PyObject *self, PyObject *args)
+{
+    Py_buffer eb, fb, ab, sb;
+    Py_ssize_t n, channels;
+    double on_ratio, off_ratio;
+    if (!PyArg_ParseTuple(args, "y*y*y*w*nndd", &eb, &fb, &ab, &sb, &n, &channels, &on_ratio, &off_ratio))
+        return NULL;
+    int ok = eb.len >= (Py_ssize_t)(n * channels * sizeof(double)) && fb.len >= (Py_ssize_t)(n * channels * sizeof(double)) &&
+             ab.len >= channels && sb.len >= n * channels;
+    int any_on = 0;
+    if (ok) {
+        const double *env = (const double *)eb.buf, *floor_ = (const double *)fb.buf;
+        const uint8_t *active = (const uint8_t *)ab.buf;
+        uint8_t *state = (uint8_t *)sb.buf;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t c = 0; c < channels; c++) {
+            uint8_t s = active[c] != 0;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                Py_ssize_t j = i * channels + c;
+                double e = env[j], f = floor_[j];
+                if (e > on_ratio * f) {
+                    s = 1;
+                    any_on = 1;
+                } else if (e < off_ratio * f) {
+                    s = 0;
+                }
+                state[j] = s;
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&eb); PyBuffer_Release(&fb); PyBuffer_Release(&ab); PyBuffer_Release(&sb);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "hysteresis: buffer too small");
+        return NULL;
+    }
+    return PyBool_FromLong(any_on);
+}
+
+static PyMethodDef methods[] = {
+    {"sos_filter", sos_filter, METH_VARARGS, "SOS cascade over (n, channels) float64 with carried state."},
+    {"forest_values", forest_values, METH_VARARGS, "Leaf value of every row in every tree of a flattened forest."},
+    {"hysteresis", hysteresis, METH_VARARGS, "On/off state of an envelope against its noise floor."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", "Compiled loops of twitchwatch.core (issue 10).",
+                                    -1, methods};
+
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }
