@@ -174,7 +174,11 @@ class AccelFilters:
     def __call__(self, raw: np.ndarray) -> AccelSignals:
         """Filter a block of raw samples ``raw`` (n, channels) in g."""
         twitch = self.twitch(raw)
-        rect = np.abs(twitch) if self.channels == 1 else np.sqrt(np.einsum("ij,ij->i", twitch, twitch))[:, None]
+        if self.channels == 1:
+            rect = np.abs(twitch)
+        else:  # the norm over the axes, summed in axis order whatever the memory layout (einsum's
+            sq = twitch * twitch  # sum depends on it)
+            rect = np.sqrt(sq[:, 0] + sq[:, 1] + sq[:, 2])[:, None]
         ev = self.event_env(rect)
         fe = self.feature_env(ev)
         return AccelSignals(self.gravity(raw), self.move(raw), ev[:, 0], fe[:, 0])
