@@ -40,6 +40,10 @@ from pathlib import Path
 
 import numpy as np
 
+from twitchwatch.bench.core import BLOCK_S, bench_data, blocks, live, make
+from twitchwatch.bench.replay import make_long_session
+from twitchwatch.core.config import DetectorConfig
+from twitchwatch.core.filters import StreamingSOS, design_bandpass, design_notches
 from twitchwatch.core.run import run as run_detector
 
 #: Goals: key -> (comparison, bound).
@@ -60,17 +64,6 @@ OFFLINE_HOURS = 1.0
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def _vmhwm_mb() -> float:
-    """This process's peak resident memory, MB (VmHWM; 0 where /proc is not available)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return 0.0
-
-
 def _env(extra: dict | None = None) -> dict:
     """The environment of a child: this package first on the path, plus ``extra``."""
     host = str(Path(__file__).resolve().parents[2])
@@ -80,8 +73,6 @@ def _env(extra: dict | None = None) -> dict:
 
 # -- start-up ------------------------------------------------------------------------------------
 def startup(tmp: Path, pairs: int) -> dict:
-    from twitchwatch.bench.replay import make_long_session
-
     sample = make_long_session(tmp / "one_minute.twr", 1.0 / 60.0)
     env = _env({"TWITCHWATCH_CACHE": str(tmp / "cache")})
     replay = [sys.executable, "-m", "twitchwatch", "replay", str(sample), "--json"]
@@ -146,10 +137,6 @@ def offline(path: Path, hours: float) -> dict:
 
 def pipeline_over_bandpass(info, accel, emg, repeats: int = 3) -> dict:
     """CPU of the detector / CPU of the band-pass filters alone, same 60 s blocks (best of repeats)."""
-    from twitchwatch.bench.core import BLOCK_S, blocks, make
-    from twitchwatch.core.config import DetectorConfig
-    from twitchwatch.core.filters import StreamingSOS, design_bandpass, design_notches
-
     c = DetectorConfig()
     fa, fe = info.stream("accel").rate_hz, info.stream("emg").rate_hz
     chunks = list(blocks(accel, emg, fa, fe, BLOCK_S))
@@ -176,13 +163,12 @@ def pipeline_over_bandpass(info, accel, emg, repeats: int = 3) -> dict:
 _MEMORY_CHILD = r"""
 import json, sys
 from twitchwatch.bench.core import bench_data, blocks, make
-from twitchwatch.bench.speed import _vmhwm_mb
 from twitchwatch.core.run import run
 info, accel, emg = bench_data()
 det, _ = make(info)
 fa, fe = info.stream("accel").rate_hz, info.stream("emg").rate_hz
 run(det, blocks(accel, emg, fa, fe, 60.0, int(sys.argv[1])))
-print(json.dumps(_vmhwm_mb()))
+print(json.dumps(vmhwm_mb()))
 """
 
 
@@ -206,9 +192,6 @@ def _goals(figures: dict) -> dict:
 
 
 def run(quick: bool = False) -> dict:
-    from twitchwatch.bench.core import bench_data, live
-    from twitchwatch.bench.replay import make_long_session
-
     info, accel, emg = bench_data()
     figures: dict = {}
     with tempfile.TemporaryDirectory(prefix="twitchwatch-bench-") as tmp:
