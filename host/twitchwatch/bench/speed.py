@@ -163,6 +163,7 @@ def pipeline_over_bandpass(info, accel, emg, repeats: int = 3) -> dict:
 _MEMORY_CHILD = r"""
 import json, sys
 from twitchwatch.bench.core import bench_data, blocks, make
+from twitchwatch.bench.peak import vmhwm_mb
 from twitchwatch.core.run import run
 info, accel, emg = bench_data()
 det, _ = make(info)
