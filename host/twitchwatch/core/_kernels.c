@@ -6,6 +6,7 @@
  *   sos_filter     twitchwatch.core.filters.StreamingSOS (scipy's compiled _sosfilt arithmetic)
  *   forest_values  twitchwatch.core.classify.CompiledForest._leaf_values_numpy
  *   hysteresis     twitchwatch.core.events._hysteresis_numpy
+ *   log_block_sums twitchwatch.core.events._log_block_sums_numpy
  *
  * Bit-exactness: only the operations of the reference, in its order, on float64. No -ffast-math,
  * and floating-point contraction is off (setup in pyproject.toml: -ffp-contract=off), so a*b+c is
@@ -15,6 +16,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 
 /* sos_filter(sos, x, y, zi, n, channels, sections)
@@ -172,10 +174,55 @@ static PyObject *hysteresis(PyObject *self, PyObject *args)
     return PyBool_FromLong(any_on);
 }
 
+/* log_block_sums(logs, starts, out, n, channels, blocks, scale)
+ *   logs   : float64 (n, channels) natural logs (numpy's log: its SIMD log may differ from libm's
+ *            in the last bit, so the log itself stays in numpy)
+ *   starts : int64 (blocks,) first row of each block, ascending, starts[0] == 0
+ *   out    : int64 (blocks, channels + 1) per block: sum over its rows of rint(log * scale) per
+ *            channel (rint: round half to even, numpy's np.round), then the row count.
+ * Integer sums: exact in any order. */
+static PyObject *log_block_sums(PyObject *self, PyObject *args)
+{
+    Py_buffer lb, sb, ob;
+    Py_ssize_t n, channels, blocks;
+    double scale;
+    if (!PyArg_ParseTuple(args, "y*y*w*nnnd", &lb, &sb, &ob, &n, &channels, &blocks, &scale))
+        return NULL;
+    const double *logs = (const double *)lb.buf;
+    const int64_t *starts = (const int64_t *)sb.buf;
+    int64_t *out = (int64_t *)ob.buf;
+    int ok = lb.len >= (Py_ssize_t)(n * channels * sizeof(double)) && sb.len >= (Py_ssize_t)(blocks * sizeof(int64_t)) &&
+             ob.len >= (Py_ssize_t)(blocks * (channels + 1) * sizeof(int64_t));
+    for (Py_ssize_t b = 0; ok && b < blocks; b++)
+        ok = starts[b] >= 0 && starts[b] <= n && (b == 0 ? starts[b] == 0 : starts[b] >= starts[b - 1]);
+    if (ok) {
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t b = 0; b < blocks; b++) {
+            Py_ssize_t lo = (Py_ssize_t)starts[b], hi = b + 1 < blocks ? (Py_ssize_t)starts[b + 1] : n;
+            int64_t *row = out + b * (channels + 1);
+            for (Py_ssize_t c = 0; c < channels; c++) {
+                int64_t acc = 0;
+                for (Py_ssize_t i = lo; i < hi; i++)
+                    acc += (int64_t)rint(logs[i * channels + c] * scale);
+                row[c] = acc;
+            }
+            row[channels] = (int64_t)(hi - lo);
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&lb); PyBuffer_Release(&sb); PyBuffer_Release(&ob);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "log_block_sums: inconsistent buffers or block starts");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"sos_filter", sos_filter, METH_VARARGS, "SOS cascade over (n, channels) float64 with carried state."},
     {"forest_values", forest_values, METH_VARARGS, "Leaf value of every row in every tree of a flattened forest."},
     {"hysteresis", hysteresis, METH_VARARGS, "On/off state of an envelope against its noise floor."},
+    {"log_block_sums", log_block_sums, METH_VARARGS, "Per-block sums of rounded scaled logs, and row counts."},
     {NULL, NULL, 0, NULL},
 };
 

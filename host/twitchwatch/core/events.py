@@ -62,9 +62,9 @@ class EventDetector:
         self._next_index = 0
 
     # -- noise floor --------------------------------------------------------------------------
-    def _floors_for(self, ids: np.ndarray, done_ids: np.ndarray, done_geo: np.ndarray) -> np.ndarray:
-        """Floor (c,) for each distinct block in ``ids``; completes the history with ``done_geo``."""
-        uniq = ids[np.concatenate([[0], np.flatnonzero(np.diff(ids)) + 1])]  # ids are sorted
+    def _floors_for(self, uniq: np.ndarray, done_ids: np.ndarray, done_geo: np.ndarray) -> np.ndarray:
+        """Floors (u, c) of the distinct blocks ``uniq`` (u,), ascending; completes the history with
+        the geometric-mean envelopes ``done_geo`` of the blocks ``done_ids`` completed meanwhile."""
         m = self.s.history_blocks
         hist = np.concatenate([self._history, done_geo])  # rows: blocks in time order
         # position in hist of each distinct block: blocks completed in this chunk are the last rows
@@ -79,7 +79,7 @@ class EventDetector:
             floors[i] = self._median_before(hist, pos[i])
         self._history = hist[-m:]
         floors = np.exp(floors)
-        return uniq, np.maximum(floors, self.s.min_floor)
+        return np.maximum(floors, self.s.min_floor)
 
     def _median_before(self, hist: np.ndarray, p: int) -> np.ndarray:
         if p <= 0:
@@ -99,8 +99,10 @@ class EventDetector:
         g0 = self._next_index
         self._next_index += n
         # log-envelope in integer micro-units: block sums are then exact whatever the chunking
-        logs = np.round(np.log(np.maximum(env, self.s.min_floor)) * LOG_SCALE).astype(np.int64)
-        done_ids, done = self._log_sums.feed(ids, np.concatenate([logs, np.ones((n, 1), np.int64)], axis=1), next_id)
+        starts = np.concatenate([[0], np.flatnonzero(ids[1:] != ids[:-1]) + 1]) if n else np.zeros(0, np.int64)
+        uniq = ids[starts]  # ids are sorted: the distinct blocks of this chunk, in order
+        sums = log_block_sums(np.log(np.maximum(env, self.s.min_floor)), starts)
+        done_ids, done = self._log_sums.feed(uniq, sums, next_id)
         done_geo = done[:, : self.c] / done[:, self.c :] / LOG_SCALE if done.shape[0] else np.zeros((0, self.c))
         if n == 0:
             self._history = np.concatenate([self._history, done_geo])[-self.s.history_blocks :]
@@ -109,9 +111,9 @@ class EventDetector:
         if self._floor_block is not None and ids[0] == ids[-1] == self._floor_block and not done_ids.size:
             floor = np.broadcast_to(self._floor, (n, self.c))  # live chunks inside one block: cached
         else:
-            uniq, floors = self._floors_for(ids, done_ids, done_geo)
+            floors = self._floors_for(uniq, done_ids, done_geo)
             self._floor_block, self._floor = int(uniq[-1]), floors[-1].copy()
-            floor = floors[np.searchsorted(uniq, ids)]
+            floor = np.repeat(floors, np.diff(np.append(starts, n)), axis=0)  # each block's rows
         state, any_on = hysteresis(env, floor, self._active, self.s.on_ratio, self.s.off_ratio)
         if not self._active.any() and not any_on:
             # nothing crosses the onset threshold and nothing is open: only pending events may end
@@ -247,6 +249,38 @@ def hysteresis(env: np.ndarray, floor: np.ndarray, active: np.ndarray, on_ratio:
     any_on = k.hysteresis(env, floor, np.ascontiguousarray(active, dtype=bool), state, env.shape[0], env.shape[1],
                           float(on_ratio), float(off_ratio))
     return state, bool(any_on)
+
+
+def log_block_sums(logs: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per-block sums of log-envelopes in integer units of 1/LOG_SCALE, and the rows of each block.
+
+    Parameters
+    ----------
+    logs : (n, c) natural log of the envelope (computed by numpy's log in the caller)
+    starts : (b,) int64, first row of each block, ascending, starting at 0 (b = 0 when n = 0)
+
+    Returns
+    -------
+    (b, c + 1) int64: per block, the sum of ``round(logs * LOG_SCALE)`` per channel (half to even),
+    then its number of rows. Integer sums, so exact whatever the grouping.
+    """
+    n, c = logs.shape
+    k = native.KERNELS
+    if k is None or not starts.size:
+        return _log_block_sums_numpy(logs, starts)
+    out = np.empty((starts.size, c + 1), dtype=np.int64)
+    k.log_block_sums(np.ascontiguousarray(logs, dtype=np.float64), np.ascontiguousarray(starts, dtype=np.int64), out,
+                     n, c, starts.size, LOG_SCALE)
+    return out
+
+
+def _log_block_sums_numpy(logs: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """:func:`log_block_sums` in numpy (the fallback without the compiled kernel, and its reference)."""
+    n, c = logs.shape
+    if not starts.size:
+        return np.zeros((0, c + 1), dtype=np.int64)
+    micro = np.round(logs * LOG_SCALE).astype(np.int64)
+    return np.add.reduceat(np.concatenate([micro, np.ones((n, 1), np.int64)], axis=1), starts, axis=0)
 
 
 def _hysteresis_numpy(env: np.ndarray, floor: np.ndarray, active: np.ndarray, on_ratio: float, off_ratio: float

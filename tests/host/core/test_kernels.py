@@ -187,3 +187,39 @@ def test_the_detector_outputs_the_same_with_and_without_kernels(name, real_data,
     without = run(make_detector(info), chunks)
     assert with_kernels == without
     assert with_kernels.windows
+
+
+@needs_kernels
+def test_log_block_sums_kernel_equals_numpy_on_random_logs_and_ties():
+    rng = np.random.default_rng(6)
+    for trial in range(20):
+        n, c = int(rng.integers(1, 3000)), int(rng.integers(1, 4))
+        logs = np.log(np.exp(rng.normal(size=(n, c)) * 3.0))
+        logs[rng.random((n, c)) < 0.05] = 2.5e-6  # exactly half a unit: rounds half to even
+        logs[rng.random((n, c)) < 0.05] = -3.5e-6
+        cuts = np.unique(np.concatenate([[0], rng.integers(0, n, size=int(rng.integers(0, 6)))]))
+        got = events.log_block_sums(logs, cuts.astype(np.int64))
+        assert np.array_equal(got, events._log_block_sums_numpy(logs, cuts.astype(np.int64))), trial
+        assert got[:, -1].sum() == n
+
+
+@needs_kernels
+@pytest.mark.parametrize("name", REAL_FILES[:2])
+def test_log_block_sums_kernel_equals_numpy_on_real_envelopes(name, real_data):
+    info, chunks = _real_chunks(real_data / name)
+    seen = 0
+    orig = events.log_block_sums
+
+    def both(logs, starts):
+        nonlocal seen
+        got = orig(logs, starts)
+        assert np.array_equal(got, events._log_block_sums_numpy(logs, starts))
+        seen += logs.size
+        return got
+
+    events.log_block_sums = both
+    try:
+        run(make_detector(info), chunks)
+    finally:
+        events.log_block_sums = orig
+    assert seen > 1000
