@@ -7,6 +7,8 @@
  *   forest_values  twitchwatch.core.classify.CompiledForest._leaf_values_numpy
  *   hysteresis     twitchwatch.core.events._hysteresis_numpy
  *   log_block_sums twitchwatch.core.events._log_block_sums_numpy
+ *   rows_within    twitchwatch.core.blocks._rows_within_numpy
+ *   sample_stats   twitchwatch.core.blocks._sample_stats_numpy
  *
  * Bit-exactness: only the operations of the reference, in its order, on float64. No -ffast-math,
  * and floating-point contraction is off (setup in pyproject.toml: -ffp-contract=off), so a*b+c is
@@ -218,11 +220,113 @@ static PyObject *log_block_sums(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* rows_within(x, mask, n, channels, limit) -> all rows within
+ *   x    : float64 (n, channels); mask : uint8 (n,) output, 1 where every |x| <= limit (NaN: 0) */
+static PyObject *rows_within(PyObject *self, PyObject *args)
+{
+    Py_buffer xb, mb;
+    Py_ssize_t n, channels;
+    double limit;
+    if (!PyArg_ParseTuple(args, "y*w*nnd", &xb, &mb, &n, &channels, &limit))
+        return NULL;
+    int ok = xb.len >= (Py_ssize_t)(n * channels * sizeof(double)) && mb.len >= n;
+    int all = 1;
+    if (ok) {
+        const double *x = (const double *)xb.buf;
+        uint8_t *mask = (uint8_t *)mb.buf;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n; i++) {
+            uint8_t in = 1;
+            for (Py_ssize_t c = 0; c < channels; c++)
+                in &= fabs(x[i * channels + c]) <= limit;
+            mask[i] = in;
+            all &= in;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&xb); PyBuffer_Release(&mb);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "rows_within: buffer too small");
+        return NULL;
+    }
+    return PyBool_FromLong(all);
+}
+
+/* sample_stats(x, starts, valid, crossings, sums, maxs, mins, n, channels, blocks, k, clip_level)
+ *   x         : float64 (n, channels) samples (finite)
+ *   starts    : int64 (blocks,) first row of each block, ascending, starts[0] == 0
+ *   valid     : uint8 (n,) 1 for a valid sample, or an empty buffer (all valid)
+ *   crossings : uint8 (n, k) zero crossings (k may be 0)
+ *   sums      : float64 (blocks, 3 + k) out: rows, invalid rows, clipped rows (some |x| >= clip_level),
+ *               crossings per column; counts, exact in float64
+ *   maxs, mins: float64 (blocks, channels) out: per-channel maximum and minimum */
+static PyObject *sample_stats(PyObject *self, PyObject *args)
+{
+    Py_buffer xb, sb, vb, zb, ob, hb, lb;
+    Py_ssize_t n, channels, blocks, k;
+    double clip;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*w*w*nnnnd", &xb, &sb, &vb, &zb, &ob, &hb, &lb, &n, &channels, &blocks, &k,
+                          &clip))
+        return NULL;
+    const double *x = (const double *)xb.buf;
+    const int64_t *starts = (const int64_t *)sb.buf;
+    const uint8_t *valid = vb.len ? (const uint8_t *)vb.buf : NULL;
+    const uint8_t *zc = (const uint8_t *)zb.buf;
+    double *sums = (double *)ob.buf, *maxs = (double *)hb.buf, *mins = (double *)lb.buf;
+    int ok = channels > 0 && xb.len >= (Py_ssize_t)(n * channels * sizeof(double)) &&
+             sb.len >= (Py_ssize_t)(blocks * sizeof(int64_t)) && (vb.len == 0 || vb.len >= n) && zb.len >= n * k &&
+             ob.len >= (Py_ssize_t)(blocks * (3 + k) * sizeof(double)) &&
+             hb.len >= (Py_ssize_t)(blocks * channels * sizeof(double)) &&
+             lb.len >= (Py_ssize_t)(blocks * channels * sizeof(double));
+    for (Py_ssize_t b = 0; ok && b < blocks; b++)
+        ok = (b == 0 ? starts[b] == 0 : starts[b] > starts[b - 1]) && starts[b] < n;
+    if (ok) {
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t b = 0; b < blocks; b++) {
+            Py_ssize_t lo = (Py_ssize_t)starts[b], hi = b + 1 < blocks ? (Py_ssize_t)starts[b + 1] : n;
+            double *row = sums + b * (3 + k), *mx = maxs + b * channels, *mn = mins + b * channels;
+            double invalid = 0.0, clipped = 0.0;
+            for (Py_ssize_t c = 0; c < channels; c++)
+                mx[c] = mn[c] = x[lo * channels + c];
+            for (Py_ssize_t j = 0; j < k; j++)
+                row[3 + j] = 0.0;
+            for (Py_ssize_t i = lo; i < hi; i++) {
+                const double *xi = x + i * channels;
+                int over = 0;
+                for (Py_ssize_t c = 0; c < channels; c++) {
+                    double v = xi[c];
+                    if (v > mx[c]) mx[c] = v;
+                    if (v < mn[c]) mn[c] = v;
+                    over |= fabs(v) >= clip;
+                }
+                clipped += over;
+                if (valid && !valid[i])
+                    invalid += 1.0;
+                for (Py_ssize_t j = 0; j < k; j++)
+                    row[3 + j] += zc[i * k + j];
+            }
+            row[0] = (double)(hi - lo);
+            row[1] = invalid;
+            row[2] = clipped;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&xb); PyBuffer_Release(&sb); PyBuffer_Release(&vb); PyBuffer_Release(&zb);
+    PyBuffer_Release(&ob); PyBuffer_Release(&hb); PyBuffer_Release(&lb);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "sample_stats: inconsistent buffers or block starts");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"sos_filter", sos_filter, METH_VARARGS, "SOS cascade over (n, channels) float64 with carried state."},
     {"forest_values", forest_values, METH_VARARGS, "Leaf value of every row in every tree of a flattened forest."},
     {"hysteresis", hysteresis, METH_VARARGS, "On/off state of an envelope against its noise floor."},
     {"log_block_sums", log_block_sums, METH_VARARGS, "Per-block sums of rounded scaled logs, and row counts."},
+    {"rows_within", rows_within, METH_VARARGS, "Rows whose every value is within +-limit (NaN: not)."},
+    {"sample_stats", sample_stats, METH_VARARGS, "Per-block counts, maxima and minima of samples."},
     {NULL, NULL, 0, NULL},
 };
 

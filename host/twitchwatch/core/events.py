@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twitchwatch.core import native
-from twitchwatch.core.blocks import BlockReducer
+from twitchwatch.core.blocks import BlockReducer, BlockRuns
 from twitchwatch.model import Event
 
 
@@ -87,8 +87,9 @@ class EventDetector:
         return np.median(hist[max(0, p - self.s.history_blocks) : p], axis=0)
 
     # -- main step ----------------------------------------------------------------------------
-    def process(self, env: np.ndarray, ids: np.ndarray, next_id: int) -> tuple[list[Event], np.ndarray]:
-        """Detect events in the next ``env`` samples (n, c) with grid block ``ids`` (n,).
+    def process(self, env: np.ndarray, runs: BlockRuns, next_id: int) -> tuple[list[Event], np.ndarray]:
+        """Detect events in the next ``env`` samples (n, c), which fall in the grid blocks ``runs``
+        (:func:`~twitchwatch.core.blocks.block_runs`); ``next_id`` is the block of the next sample.
 
         Returns
         -------
@@ -99,21 +100,20 @@ class EventDetector:
         g0 = self._next_index
         self._next_index += n
         # log-envelope in integer micro-units: block sums are then exact whatever the chunking
-        starts = np.concatenate([[0], np.flatnonzero(ids[1:] != ids[:-1]) + 1]) if n else np.zeros(0, np.int64)
-        uniq = ids[starts]  # ids are sorted: the distinct blocks of this chunk, in order
-        sums = log_block_sums(np.log(np.maximum(env, self.s.min_floor)), starts)
+        uniq = runs.ids
+        sums = log_block_sums(np.log(np.maximum(env, self.s.min_floor)), runs.starts)
         done_ids, done = self._log_sums.feed(uniq, sums, next_id)
         done_geo = done[:, : self.c] / done[:, self.c :] / LOG_SCALE if done.shape[0] else np.zeros((0, self.c))
         if n == 0:
             self._history = np.concatenate([self._history, done_geo])[-self.s.history_blocks :]
             self._floor_block = None
             return self._flush_pending(g0, force=False), np.zeros((0, self.c))
-        if self._floor_block is not None and ids[0] == ids[-1] == self._floor_block and not done_ids.size:
+        if self._floor_block is not None and uniq.size == 1 and uniq[0] == self._floor_block and not done_ids.size:
             floor = np.broadcast_to(self._floor, (n, self.c))  # live chunks inside one block: cached
         else:
             floors = self._floors_for(uniq, done_ids, done_geo)
             self._floor_block, self._floor = int(uniq[-1]), floors[-1].copy()
-            floor = np.repeat(floors, np.diff(np.append(starts, n)), axis=0)  # each block's rows
+            floor = np.repeat(floors, runs.lengths(), axis=0)  # each block's rows
         state, any_on = hysteresis(env, floor, self._active, self.s.on_ratio, self.s.off_ratio)
         if not self._active.any() and not any_on:
             # nothing crosses the onset threshold and nothing is open: only pending events may end

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from twitchwatch.core import events, native
+from twitchwatch.core import blocks, events, native
+from twitchwatch.core.blocks import block_ids, block_runs, rows_within, sample_stats
 from twitchwatch.core.classify import CompiledForest, load_classifier
 from twitchwatch.core.config import DetectorConfig
 from twitchwatch.core.context import SEIZURE_FEATURE_NAMES
@@ -223,3 +224,53 @@ def test_log_block_sums_kernel_equals_numpy_on_real_envelopes(name, real_data):
     finally:
         events.log_block_sums = orig
     assert seen > 1000
+
+
+def test_block_runs_are_the_runs_of_the_per_sample_block_ids():
+    rng = np.random.default_rng(7)
+    for trial in range(300):
+        rate = float(rng.choice([16.0, 25.0, 104.28, 208.0, 1000.0, 4000.0, rng.uniform(16.0, 5000.0)]))
+        t0, first, n = float(rng.uniform(-100.0, 1e5)), int(rng.integers(0, 10**7)), int(rng.integers(0, 5000))
+        ids = block_ids(t0, rate, first, n, 0.5)
+        runs = block_runs(t0, rate, first, n, 0.5)
+        starts = np.flatnonzero(np.concatenate([[n > 0], ids[1:] != ids[:-1]])) if n else np.zeros(0, np.int64)
+        assert np.array_equal(runs.starts, starts) and np.array_equal(runs.ids, ids[starts]), trial
+        assert runs.lengths().sum() == n
+
+
+def _stats_both(x, runs, valid, crossings, clip):
+    got = sample_stats(x, runs, valid, crossings, clip)
+    ref = blocks._sample_stats_numpy(x, runs, valid, crossings, clip)
+    return all(np.array_equal(a, b) for a, b in zip(got, ref))
+
+
+@needs_kernels
+def test_sample_stats_and_rows_within_kernels_equal_numpy_on_random_samples():
+    rng = np.random.default_rng(8)
+    for trial in range(30):
+        n, c, k = int(rng.integers(1, 3000)), int(rng.integers(1, 4)), int(rng.integers(0, 3))
+        x = rng.normal(size=(n, c)) * 500.0
+        x[rng.random((n, c)) < 0.01] = 999.0  # exactly at a clip level
+        if trial % 3 == 0:
+            x[rng.random((n, c)) < 0.02] = rng.choice([np.nan, np.inf, 2e3])
+        limit = 1e3
+        got, ref = rows_within(x, limit), blocks._rows_within_numpy(x, limit)
+        assert got[0] == ref[0] and (got[1] is None) == (ref[1] is None)
+        assert got[1] is None or np.array_equal(got[1], ref[1])
+        x = np.where(np.isfinite(x), x, 0.0)
+        runs = block_runs(float(rng.uniform(0, 10)), 1000.0, int(rng.integers(0, 10**5)), n, 0.5)
+        valid = None if trial % 2 else rng.random(n) < 0.9
+        crossings = rng.random((n, k)) < 0.3
+        for clip in (999.0, np.inf, 0.999 * 1000.0):
+            assert _stats_both(x, runs, valid, crossings, clip), trial
+
+
+@needs_kernels
+@pytest.mark.parametrize("name", REAL_FILES[:2])
+def test_sample_stats_kernel_equals_numpy_on_real_samples(name, real_data):
+    info, chunks = _real_chunks(real_data / name)
+    for c in chunks:
+        x = np.asarray(c.samples, dtype=float).reshape(len(c.samples), -1)
+        runs = block_runs(c.t0_s, c.rate_hz, 0, x.shape[0], 0.5)
+        crossings = np.diff(np.signbit(x), axis=0, prepend=np.signbit(x[:1]))
+        assert _stats_both(x, runs, None, crossings, 0.999 * np.abs(x).max())
