@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from twitchwatch.core import native
 from twitchwatch.core.config import DetectorConfig
 
 #: Lags searched for envelope rhythmicity, s: 0.2-2 s, i.e. 0.5-5 Hz (clonic range, PHYSIOLOGY.md;
@@ -273,6 +274,24 @@ def _sum_last(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _middle_mean(x: np.ndarray) -> np.ndarray:
+    """``x.mean(axis=1)`` of windows (w, n, c) -> (w, c), bit-for-bit.
+
+    numpy's order of additions depends on the layout: over a C-ordered (w, n, c) array with c >= 2
+    (the windows of a large batch, see ``_Stream.take``) it adds rows of c values in order, slowly
+    (~3.6 ns a value); the compiled ``middle_mean`` runs the same additions. Any other layout (a
+    window-major copy, where numpy sums each contiguous window pairwise, and fast) or a missing
+    kernel: numpy itself.
+    """
+    k = native.KERNELS
+    w, n, c = x.shape
+    if k is None or n == 0 or c < 2 or not x.flags.c_contiguous or x.dtype != np.float64:
+        return x.mean(axis=1)
+    out = np.empty((w, c))
+    k.middle_mean(x, out, w, n, c)
+    return out
+
+
 def _max_last(x: np.ndarray) -> np.ndarray:
     """``x.max(axis=-1)`` over a short last axis (channels), (...,), written out (same values, NaN
     propagated as numpy does)."""
@@ -296,7 +315,7 @@ def _accel_features(a: AccelWindows, out: np.ndarray) -> None:
     put("acc_present", 1.0)
     put("acc_3axis", 1.0 if c == 3 else 0.0)
     sq = a.move * a.move  # what a.move**2 computes (numpy's power special-cases 2 as a square)
-    m2 = sq.mean(axis=1)  # (w, c) g^2
+    m2 = _middle_mean(sq)  # (w, c) g^2
     ms = m2.sum(axis=1)
     put("acc_log_rms", np.log10(np.sqrt(ms) + 1e-4))
     band = (0.3, min(20.0, 0.45 * a.rate_hz))
@@ -306,7 +325,7 @@ def _accel_features(a: AccelWindows, out: np.ndarray) -> None:
     put("acc_dom_trend_hz", spec["trend_hz"])
     # the fourth power as the square of the square (not pow, ~15x slower): it can differ from pow in
     # the last bit of a sample, never in the 9-decimal rounded feature (FEATURE_DECIMALS, detector)
-    m4 = (sq * sq).mean(axis=1)
+    m4 = _middle_mean(sq * sq)
     put("acc_kurtosis", np.max(m4 / np.maximum(m2**2, 1e-30), axis=1))
     rhythm, rhythm_hz = rhythmicity(a.env, a.rate_hz)
     put("acc_rhythm", rhythm)
@@ -321,7 +340,7 @@ def _accel_features(a: AccelWindows, out: np.ndarray) -> None:
     put("acc_log_peak", np.log10(a.env.max(axis=1) + 1e-5))
     put("acc_clip_frac", a.clip_frac)
     if c == 3:
-        g = a.gravity.mean(axis=1)
+        g = _middle_mean(a.gravity)
         unit = g / np.maximum(_norm3(g), 1e-6)[:, None]
         put("acc_grav_x", unit[:, 0])
         put("acc_grav_y", unit[:, 1])

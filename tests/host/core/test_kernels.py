@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from twitchwatch.core import blocks, events, native
+from twitchwatch.core import blocks, events, features, native
 from twitchwatch.core.blocks import block_ids, block_runs, rows_within, sample_stats
 from twitchwatch.core.classify import CompiledForest, load_classifier
 from twitchwatch.core.config import DetectorConfig
@@ -274,3 +274,30 @@ def test_sample_stats_kernel_equals_numpy_on_real_samples(name, real_data):
         runs = block_runs(c.t0_s, c.rate_hz, 0, x.shape[0], 0.5)
         crossings = np.diff(np.signbit(x), axis=0, prepend=np.signbit(x[:1]))
         assert _stats_both(x, runs, None, crossings, 0.999 * np.abs(x).max())
+
+
+@needs_kernels
+@pytest.mark.parametrize("layout", ["C", "window-major"])
+def test_middle_mean_equals_numpy_mean_on_random_windows_of_either_layout(layout):
+    rng = np.random.default_rng(9)
+    for trial in range(20):
+        w, n, c = int(rng.integers(1, 130)), int(rng.integers(1, 400)), int(rng.integers(1, 4))
+        x = rng.normal(size=(w, n, c)) * 10.0 ** rng.uniform(-6, 3, size=(w, 1, c))
+        x[rng.random(x.shape) < 0.01] = -0.0
+        if trial == 0:
+            x[0] = -0.0  # numpy sums from +0: an all -0.0 window has mean +0.0
+        if layout != "C":  # (w, c, n) in memory, as _Stream.take stacks a few windows
+            x = np.moveaxis(np.ascontiguousarray(np.moveaxis(x, 1, 2)), 2, 1)
+        got, ref = features._middle_mean(x), x.mean(axis=1)
+        assert np.array_equal(got, ref) and np.array_equal(np.signbit(got), np.signbit(ref)), trial
+
+
+@needs_kernels
+def test_middle_mean_kernel_equals_numpy_on_real_windows(real_data):
+    info, chunks = _real_chunks(real_data / REAL_FILES[0])
+    x = np.concatenate([np.asarray(c.samples, dtype=float) for c in chunks if c.stream == "accel"])
+    n = 200  # 4 s windows of a 50 Hz stream, every 25 samples
+    wins = np.stack([x[i : i + n] for i in range(0, x.shape[0] - n, 25)])
+    assert wins.flags.c_contiguous and wins.shape[2] == 3
+    for v in (wins, wins * wins, (wins * wins) ** 2):
+        assert np.array_equal(features._middle_mean(v), v.mean(axis=1))
