@@ -17,6 +17,11 @@ def test_goals_list_each_bound_and_which_hold():
     out = speed._goals(figures)
     assert out["startup_over_python_s_goal"] == "<= 0.5" and out["replay_24h_peak_mb_goal"] == "< 250"
     assert out["speed_goals_met"] == ["startup_over_python_s", "offline_x_realtime_1core"]
+    missed = out["speed_goals_missed"]
+    assert set(missed) == {"live_chunk_p99_cpu_us", "replay_24h_peak_mb"}  # unmeasured goals are neither
+    assert missed["live_chunk_p99_cpu_us"] == "needs 1.07x"
+    slow = speed._goals({"offline_x_realtime_1core": 4000.0})["speed_goals_missed"]["offline_x_realtime_1core"]
+    assert slow.startswith("needs 2.00x: ") and "window features" in slow
     assert set(speed.GOALS) == {k[: -len("_goal")] for k in out if k.endswith("_goal")}
 
 
