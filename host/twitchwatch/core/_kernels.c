@@ -9,7 +9,7 @@
  *   log_block_sums twitchwatch.core.events._log_block_sums_numpy
  *   rows_within    twitchwatch.core.blocks._rows_within_numpy
  *   sample_stats   twitchwatch.core.blocks._sample_stats_numpy
- *   middle_mean    twitchwatch.core.features._middle_mean (numpy's x.mean(axis=1), C-ordered x)
+ *   middle_sum     twitchwatch.core.native.middle_sum (numpy's x.sum(axis=1) of C-ordered x)
  *
  * Bit-exactness: only the operations of the reference, in its order, on float64. No -ffast-math,
  * and floating-point contraction is off (setup in pyproject.toml: -ffp-contract=off), so a*b+c is
@@ -321,23 +321,21 @@ static PyObject *sample_stats(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* middle_mean(x, out, w, n, c)
+/* middle_sum(x, out, w, n, c)
  *   x   : float64 (w, n, c) C-ordered, c >= 2; out : float64 (w, c)
- * Mean over the middle axis as numpy computes it for this layout: numpy adds whole rows of c
- * values in order, from +0 (the reduced axis is not the innermost one, so no pairwise summation),
- * then divides by n. */
-static PyObject *middle_mean(PyObject *self, PyObject *args)
+ * Sum over the middle axis as numpy computes it for this layout: numpy adds whole rows of c
+ * values in order, from +0 (the reduced axis is not the innermost one, so no pairwise
+ * summation). */
+static PyObject *middle_sum(PyObject *self, PyObject *args)
 {
     Py_buffer xb, ob;
     Py_ssize_t w, n, c;
     if (!PyArg_ParseTuple(args, "y*w*nnn", &xb, &ob, &w, &n, &c))
         return NULL;
-    int ok = n > 0 && c >= 2 && xb.len >= (Py_ssize_t)(w * n * c * sizeof(double)) &&
-             ob.len >= (Py_ssize_t)(w * c * sizeof(double));
+    int ok = c >= 2 && xb.len >= (Py_ssize_t)(w * n * c * sizeof(double)) && ob.len >= (Py_ssize_t)(w * c * sizeof(double));
     if (ok) {
         const double *x = (const double *)xb.buf;
         double *out = (double *)ob.buf;
-        double count = (double)n;
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t r = 0; r < w; r++) {
             double *o = out + r * c;
@@ -348,14 +346,12 @@ static PyObject *middle_mean(PyObject *self, PyObject *args)
                 for (Py_ssize_t j = 0; j < c; j++)
                     o[j] += xi[j];
             }
-            for (Py_ssize_t j = 0; j < c; j++)
-                o[j] = o[j] / count;
         }
         Py_END_ALLOW_THREADS
     }
     PyBuffer_Release(&xb); PyBuffer_Release(&ob);
     if (!ok) {
-        PyErr_SetString(PyExc_ValueError, "middle_mean: buffer too small, no samples or fewer than 2 channels");
+        PyErr_SetString(PyExc_ValueError, "middle_sum: buffer too small or fewer than 2 channels");
         return NULL;
     }
     Py_RETURN_NONE;
@@ -368,7 +364,7 @@ static PyMethodDef methods[] = {
     {"log_block_sums", log_block_sums, METH_VARARGS, "Per-block sums of rounded scaled logs, and row counts."},
     {"rows_within", rows_within, METH_VARARGS, "Rows whose every value is within +-limit (NaN: not)."},
     {"sample_stats", sample_stats, METH_VARARGS, "Per-block counts, maxima and minima of samples."},
-    {"middle_mean", middle_mean, METH_VARARGS, "Mean over the middle axis of C-ordered (w, n, c), numpy's order."},
+    {"middle_sum", middle_sum, METH_VARARGS, "Sum over the middle axis of C-ordered (w, n, c), numpy's order."},
     {NULL, NULL, 0, NULL},
 };
 

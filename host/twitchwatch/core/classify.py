@@ -218,8 +218,9 @@ class CompiledForest:
         """:meth:`raw` for rows without NaN (same decisions, same leaf values, same sums).
 
         The leaf values (rows, trees) come from the compiled walk (:mod:`twitchwatch.core.native`,
-        rows interleaved) or, without it, from :meth:`_leaf_values_numpy`; either way numpy sums
-        them over the iterations in the same order, so the scores are bit-for-bit equal.
+        rows interleaved) or, without it, from :meth:`_leaf_values_numpy`; either way they are summed
+        over the iterations in numpy's order (:func:`~twitchwatch.core.native.middle_sum`), so the
+        scores are bit-for-bit equal.
         """
         rows, width = x.shape
         k = native.KERNELS
@@ -229,7 +230,7 @@ class CompiledForest:
                             rows, width, self._roots.size, self.depth)
         else:
             values = self._leaf_values_numpy(x)
-        return values.reshape(rows, self.n_iter, self.n_classes).sum(axis=1) + self.baseline[None, :]
+        return native.middle_sum(values.reshape(rows, self.n_iter, self.n_classes)) + self.baseline[None, :]
 
     def _leaf_values_numpy(self, x: np.ndarray) -> np.ndarray:
         """The value of the leaf each row of ``x`` (rows, features) reaches in each tree, (rows, trees):

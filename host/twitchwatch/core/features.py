@@ -275,21 +275,10 @@ def _sum_last(x: np.ndarray) -> np.ndarray:
 
 
 def _middle_mean(x: np.ndarray) -> np.ndarray:
-    """``x.mean(axis=1)`` of windows (w, n, c) -> (w, c), bit-for-bit.
-
-    numpy's order of additions depends on the layout: over a C-ordered (w, n, c) array with c >= 2
-    (the windows of a large batch, see ``_Stream.take``) it adds rows of c values in order, slowly
-    (~3.6 ns a value); the compiled ``middle_mean`` runs the same additions. Any other layout (a
-    window-major copy, where numpy sums each contiguous window pairwise, and fast) or a missing
-    kernel: numpy itself.
-    """
-    k = native.KERNELS
-    w, n, c = x.shape
-    if k is None or n == 0 or c < 2 or not x.flags.c_contiguous or x.dtype != np.float64:
-        return x.mean(axis=1)
-    out = np.empty((w, c))
-    k.middle_mean(x, out, w, n, c)
-    return out
+    """``x.mean(axis=1)`` of windows (w, n, c) -> (w, c), bit-for-bit (numpy's mean is its sum
+    divided by n): the sum by :func:`~twitchwatch.core.native.middle_sum`, compiled for C-ordered
+    windows, which numpy reduces slowly."""
+    return native.middle_sum(x) / x.shape[1]
 
 
 def _max_last(x: np.ndarray) -> np.ndarray:

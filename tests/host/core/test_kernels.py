@@ -290,6 +290,8 @@ def test_middle_mean_equals_numpy_mean_on_random_windows_of_either_layout(layout
             x = np.moveaxis(np.ascontiguousarray(np.moveaxis(x, 1, 2)), 2, 1)
         got, ref = features._middle_mean(x), x.mean(axis=1)
         assert np.array_equal(got, ref) and np.array_equal(np.signbit(got), np.signbit(ref)), trial
+        got, ref = native.middle_sum(x), x.sum(axis=1)
+        assert np.array_equal(got, ref) and np.array_equal(np.signbit(got), np.signbit(ref)), trial
 
 
 @needs_kernels
