@@ -35,6 +35,11 @@ def block_of(t0_s: float, rate_hz: float, index: int, hop_s: float) -> int:
     return int(block_ids(t0_s, rate_hz, index, 1, hop_s)[0])
 
 
+#: Samples searched either side of the closed-form first sample of a block (the per-sample formula
+#: has a 1e-9 tolerance and float rounding: it moves a boundary by at most a sample in practice).
+BOUNDARY_SLACK = 2
+
+
 @dataclass(frozen=True)
 class BlockRuns:
     """The grid blocks a run of ``n`` consecutive samples falls in.
@@ -57,8 +62,10 @@ def block_runs(t0_s: float, rate_hz: float, first_index: int, n: int, hop_s: flo
     """The blocks of samples ``first_index .. first_index + n - 1`` and where each one begins.
 
     The same blocks as :func:`block_ids` gives per sample (the same formula, evaluated only where
-    a block may begin): the formula is non-decreasing in the index, so each block's first sample
-    is found by bisection, ~log2(n) steps over the b blocks instead of n evaluations.
+    a block may begin): the formula is non-decreasing in the index, so each block's first sample is
+    the first index where it reaches the block. It is looked for around the closed-form estimate
+    (``BOUNDARY_SLACK`` samples either side, checked), else by bisection; either way the formula
+    decides, so the result is exact.
     """
     if n <= 0:
         return BlockRuns(np.zeros(0, np.int64), np.zeros(0, np.int64), 0)
@@ -66,6 +73,16 @@ def block_runs(t0_s: float, rate_hz: float, first_index: int, n: int, hop_s: flo
     if ends[0] == ends[1]:
         return BlockRuns(ends[:1].copy(), np.zeros(1, np.int64), n)
     later = np.arange(ends[0] + 1, ends[1] + 1)  # every block after the first, up to the last sample's
+    # estimate: the first index whose time reaches the block's start; rounding moves it by a sample or so
+    guess = np.ceil((later * hop_s - t0_s) * rate_hz).astype(np.int64) - first_index
+    near = np.clip(guess[:, None] + np.arange(-BOUNDARY_SLACK, BOUNDARY_SLACK + 1)[None, :], 1, n - 1)
+    reached = _ids(t0_s, rate_hz, (first_index + near).astype(np.float64), hop_s) >= later[:, None]
+    # bracketed when the first candidate has not reached the block (or is the run's second sample,
+    # the earliest possible) and the last one has
+    if (reached[:, -1] & (~reached[:, 0] | (near[:, 0] == 1))).all():
+        lo = near[np.arange(later.size), np.argmax(reached, axis=1)]
+        starts = np.unique(np.concatenate([[0], lo]))
+        return BlockRuns(_ids(t0_s, rate_hz, (first_index + starts).astype(np.float64), hop_s), starts, n)
     lo = np.ones(later.size, np.int64)  # the first sample with a block >= later lies in [lo, hi]
     hi = np.full(later.size, n - 1, np.int64)
     while (lo < hi).any():

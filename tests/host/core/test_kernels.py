@@ -226,7 +226,9 @@ def test_log_block_sums_kernel_equals_numpy_on_real_envelopes(name, real_data):
     assert seen > 1000
 
 
-def test_block_runs_are_the_runs_of_the_per_sample_block_ids():
+@pytest.mark.parametrize("slack", [blocks.BOUNDARY_SLACK, 0])  # 0: the estimate fails, bisection decides
+def test_block_runs_are_the_runs_of_the_per_sample_block_ids(slack, monkeypatch):
+    monkeypatch.setattr(blocks, "BOUNDARY_SLACK", slack)
     rng = np.random.default_rng(7)
     for trial in range(300):
         rate = float(rng.choice([16.0, 25.0, 104.28, 208.0, 1000.0, 4000.0, rng.uniform(16.0, 5000.0)]))
