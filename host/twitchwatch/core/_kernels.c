@@ -66,69 +66,76 @@ static PyObject *sos_filter(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* forest_values(x, feature, threshold, child, roots, value, out, rows, width, trees, depth)
- *   x         : float64 (rows, width) features, no NaN
- *   feature   : int32 (nodes,) feature tested at a node (0 at leaves)
- *   threshold : float64 (nodes,) go right when x > threshold (+inf at leaves: stay)
- *   child     : int32 (2 nodes,) left child at 2 i, right child at 2 i + 1 (a leaf is its own child)
- *   roots     : int32 (trees,) root node of each tree
- *   value     : float64 (nodes,) leaf values
- *   out       : float64 (rows, trees) the value of the leaf each row reaches in each tree
- * Walks ``depth`` levels per tree (leaves loop on themselves), rows interleaved four at a time so
- * that their independent loads overlap. */
+/* One node of a flattened forest, as CompiledForest packs it (numpy dtype NODE_DTYPE, 24 bytes):
+ * go to child[1] when x[feature] > threshold, else child[0]; a leaf has threshold +inf and is its
+ * own child, so walking past it stays there. One cache line holds a node's whole decision. */
+/* Rows walked together through a tree: independent chains of dependent loads that overlap. */
+#define FOREST_LANES 8
+
+typedef struct {
+    double threshold;
+    int32_t feature;
+    int32_t child[2];
+    int32_t pad;
+} Node;
+
+/* forest_values(x, nodes, roots, value, out, rows, width, trees, depth)
+ *   x     : float64 (rows, width) features, no NaN
+ *   nodes : Node (n_nodes,) packed decisions; roots : int32 (trees,) root node of each tree
+ *           (indices and features in range: checked by the caller once, see CompiledForest)
+ *   value : float64 (n_nodes,) leaf values
+ *   out   : float64 (rows, trees) the value of the leaf each row reaches in each tree
+ * Walks ``depth`` levels per tree, one tree at a time over all rows (its nodes stay in cache), rows
+ * interleaved FOREST_LANES at a time so that their independent loads overlap. Only comparisons: the same
+ * leaves as the numpy walk. */
 static PyObject *forest_values(PyObject *self, PyObject *args)
 {
-    Py_buffer xb, fb, tb, cb, rb, vb, ob;
+    Py_buffer xb, nb, rb, vb, ob;
     Py_ssize_t rows, width, trees, depth;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*w*nnnn", &xb, &fb, &tb, &cb, &rb, &vb, &ob, &rows, &width, &trees,
-                          &depth))
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*nnnn", &xb, &nb, &rb, &vb, &ob, &rows, &width, &trees, &depth))
         return NULL;
     const double *x = (const double *)xb.buf;
-    const int32_t *feature = (const int32_t *)fb.buf;
-    const double *threshold = (const double *)tb.buf;
-    const int32_t *child = (const int32_t *)cb.buf;
+    const Node *nodes = (const Node *)nb.buf;
     const int32_t *roots = (const int32_t *)rb.buf;
     const double *value = (const double *)vb.buf;
     double *out = (double *)ob.buf;
-    int ok = xb.len >= (Py_ssize_t)(rows * width * sizeof(double)) && rb.len >= (Py_ssize_t)(trees * sizeof(int32_t)) &&
-             ob.len >= (Py_ssize_t)(rows * trees * sizeof(double)) &&
-             fb.len / (Py_ssize_t)sizeof(int32_t) == tb.len / (Py_ssize_t)sizeof(double) &&
-             cb.len / (Py_ssize_t)sizeof(int32_t) == 2 * (fb.len / (Py_ssize_t)sizeof(int32_t)) &&
-             vb.len / (Py_ssize_t)sizeof(double) == fb.len / (Py_ssize_t)sizeof(int32_t);
+    Py_ssize_t n_nodes = nb.len / (Py_ssize_t)sizeof(Node);
+    int ok = nb.len % (Py_ssize_t)sizeof(Node) == 0 && xb.len >= (Py_ssize_t)(rows * width * sizeof(double)) &&
+             rb.len >= (Py_ssize_t)(trees * sizeof(int32_t)) && ob.len >= (Py_ssize_t)(rows * trees * sizeof(double)) &&
+             vb.len / (Py_ssize_t)sizeof(double) == n_nodes;
+    /* node features and children are checked once, when CompiledForest packs the nodes (every
+     * feature < its width <= width, every child and root a node index) */
     if (ok) {
         Py_BEGIN_ALLOW_THREADS
-        Py_ssize_t r = 0;
-        for (; r + 4 <= rows; r += 4) {
-            const double *x0 = x + r * width, *x1 = x0 + width, *x2 = x1 + width, *x3 = x2 + width;
-            for (Py_ssize_t t = 0; t < trees; t++) {
-                int32_t i0 = roots[t], i1 = i0, i2 = i0, i3 = i0;
+        for (Py_ssize_t t = 0; t < trees; t++) {  /* one tree at a time: its nodes stay in L1 */
+            const int32_t root = roots[t];
+            Py_ssize_t r = 0;
+            for (; r + FOREST_LANES <= rows; r += FOREST_LANES) {
+                int32_t idx[FOREST_LANES];
+                for (int l = 0; l < FOREST_LANES; l++)
+                    idx[l] = root;
                 for (Py_ssize_t d = 0; d < depth; d++) {
-                    i0 = child[2 * i0 + (x0[feature[i0]] > threshold[i0])];
-                    i1 = child[2 * i1 + (x1[feature[i1]] > threshold[i1])];
-                    i2 = child[2 * i2 + (x2[feature[i2]] > threshold[i2])];
-                    i3 = child[2 * i3 + (x3[feature[i3]] > threshold[i3])];
+                    for (int l = 0; l < FOREST_LANES; l++) {
+                        const Node *nd = nodes + idx[l];
+                        idx[l] = nd->child[x[(r + l) * width + nd->feature] > nd->threshold];
+                    }
                 }
-                out[r * trees + t] = value[i0];
-                out[(r + 1) * trees + t] = value[i1];
-                out[(r + 2) * trees + t] = value[i2];
-                out[(r + 3) * trees + t] = value[i3];
+                for (int l = 0; l < FOREST_LANES; l++)
+                    out[(r + l) * trees + t] = value[idx[l]];
             }
-        }
-        for (; r < rows; r++) {
-            const double *xr = x + r * width;
-            for (Py_ssize_t t = 0; t < trees; t++) {
-                int32_t i = roots[t];
+            for (; r < rows; r++) {
+                const double *xr = x + r * width;
+                int32_t i = root;
                 for (Py_ssize_t d = 0; d < depth; d++)
-                    i = child[2 * i + (xr[feature[i]] > threshold[i])];
+                    i = nodes[i].child[xr[nodes[i].feature] > nodes[i].threshold];
                 out[r * trees + t] = value[i];
             }
         }
         Py_END_ALLOW_THREADS
     }
-    PyBuffer_Release(&xb); PyBuffer_Release(&fb); PyBuffer_Release(&tb); PyBuffer_Release(&cb);
-    PyBuffer_Release(&rb); PyBuffer_Release(&vb); PyBuffer_Release(&ob);
+    PyBuffer_Release(&xb); PyBuffer_Release(&nb); PyBuffer_Release(&rb); PyBuffer_Release(&vb); PyBuffer_Release(&ob);
     if (!ok) {
-        PyErr_SetString(PyExc_ValueError, "forest_values: inconsistent buffer sizes");
+        PyErr_SetString(PyExc_ValueError, "forest_values: inconsistent buffers or node indices out of range");
         return NULL;
     }
     Py_RETURN_NONE;

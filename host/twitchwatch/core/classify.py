@@ -39,6 +39,9 @@ MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 MODEL_FORMAT = 2
 #: The only non-default types a model file may contain.
 TRUSTED_TYPES: tuple[str, ...] = ("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",)
+#: One node of a compiled forest as the C walk reads it (struct Node in core/_kernels.c, 24 bytes):
+#: go to child[1] when x[feature] > threshold, else child[0].
+NODE_DTYPE = np.dtype([("threshold", "<f8"), ("feature", "<i4"), ("child", "<i4", (2,)), ("pad", "<i4")])
 #: Rows evaluated together by the compiled forest (keeps the (rows, trees) arrays in cache).
 ROWS_PER_PASS = 64
 PLACEMENT_MODELS = {"foot": "foot", "ankle": "foot", "wrist": "wrist"}
@@ -199,6 +202,14 @@ class CompiledForest:
         self._roots = self.roots.astype(np.int32)
         self._value = np.ascontiguousarray(self.value, dtype=np.float64)
         self._width = int(self._feature.max(initial=0)) + 1  # rows need at least this many columns
+        # the same decisions packed one node a record, for the compiled walk (native.forest_values)
+        self._nodes = np.zeros(flat_size, dtype=NODE_DTYPE)
+        self._nodes["threshold"], self._nodes["feature"] = self._threshold, self._feature
+        self._nodes["child"] = self._child.reshape(-1, 2)
+        # the C walk trusts the indices: checked here once (a corrupt forest walks in numpy, and fails there)
+        self._walkable = bool(flat_size and ((self._child >= 0) & (self._child < flat_size)).all()
+                              and (self._feature >= 0).all()
+                              and ((self._roots >= 0) & (self._roots < flat_size)).all())
 
     def raw(self, x: np.ndarray) -> np.ndarray:
         """Raw scores (rows, classes) = baseline + sum of tree values."""
@@ -224,10 +235,9 @@ class CompiledForest:
         """
         rows, width = x.shape
         k = native.KERNELS
-        if k is not None and width >= self._width:
+        if k is not None and self._walkable and width >= self._width:
             values = np.empty((rows, self._roots.size))
-            k.forest_values(x, self._feature, self._threshold, self._child, self._roots, self._value, values,
-                            rows, width, self._roots.size, self.depth)
+            k.forest_values(x, self._nodes, self._roots, self._value, values, rows, width, self._roots.size, self.depth)
         else:
             values = self._leaf_values_numpy(x)
         return native.middle_sum(values.reshape(rows, self.n_iter, self.n_classes)) + self.baseline[None, :]

@@ -93,8 +93,8 @@ def test_forest_kernel_equals_the_numpy_walk_and_sklearn_on_random_rows():
         thresholds = forest.threshold[~forest.leaf]
         x[:40, forest.feature[~forest.leaf][:40]] = thresholds[:40]
         values = np.empty((x.shape[0], forest.roots.size))
-        K.forest_values(x, forest._feature, forest._threshold, forest._child, forest._roots, forest._value, values,
-                        x.shape[0], width, forest.roots.size, forest.depth)
+        K.forest_values(x, forest._nodes, forest._roots, forest._value, values, x.shape[0], width, forest.roots.size,
+                        forest.depth)
         assert np.array_equal(values, forest._leaf_values_numpy(x))
         # sklearn adds the trees to its baseline in another order and has its own softmax: equal up
         # to rounding (the compiled forest's contract, test_classify)
