@@ -4,6 +4,8 @@
  * fallback (used when this extension is not built) and that the tests compare it against:
  *
  *   sos_filter     twitchwatch.core.filters.StreamingSOS (scipy's compiled _sosfilt arithmetic)
+ *   emg_chain      twitchwatch.core.filters.EmgFilters (its StreamingSOS filters one after another)
+ *   accel_chain    twitchwatch.core.filters.AccelFilters (likewise)
  *   forest_values  twitchwatch.core.classify.CompiledForest._leaf_values_numpy
  *   hysteresis     twitchwatch.core.events._hysteresis_numpy
  *   log_block_sums twitchwatch.core.events._log_block_sums_numpy
@@ -22,13 +24,27 @@
 #include <math.h>
 #include <stdint.h>
 
+/* One sample through a cascade of ``sections`` second-order sections (rows b0 b1 b2 a0 a1 a2,
+ * a0 == 1) with state z (sections, 2): the statements of scipy.signal._sosfilt._sosfilt_float
+ * (transposed direct form II, one section after another), in its order. */
+static inline double sos_step(const double *sos, Py_ssize_t sections, double *z, double x_cur)
+{
+    for (Py_ssize_t s = 0; s < sections; s++) {
+        const double *q = sos + s * 6;
+        double x_new = q[0] * x_cur + z[2 * s];
+        z[2 * s] = q[1] * x_cur - q[4] * x_new + z[2 * s + 1];
+        z[2 * s + 1] = q[2] * x_cur - q[5] * x_new;
+        x_cur = x_new;
+    }
+    return x_cur;
+}
+
 /* sos_filter(sos, x, y, zi, n, channels, sections)
- *   sos : float64 (sections, 6), rows b0 b1 b2 a0 a1 a2 (a0 == 1)
+ *   sos : float64 (sections, 6)
  *   x   : float64 (n, channels) C-ordered input
  *   y   : float64 (n, channels) C-ordered output (may be x itself)
  *   zi  : float64 (channels, sections, 2) state, updated in place
- * Per channel, the same statements as scipy.signal._sosfilt._sosfilt_float (transposed direct
- * form II, one section after another). */
+ * Each channel through sos_step, sample by sample. */
 static PyObject *sos_filter(PyObject *self, PyObject *args)
 {
     Py_buffer sb, xb, yb, zb;
@@ -47,22 +63,120 @@ static PyObject *sos_filter(PyObject *self, PyObject *args)
     double *y = (double *)yb.buf;
     double *zi = (double *)zb.buf;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < n; i++) {
-        for (Py_ssize_t c = 0; c < channels; c++) {
-            double *z = zi + c * sections * 2;
-            double x_cur = x[i * channels + c];
-            for (Py_ssize_t s = 0; s < sections; s++) {
-                const double *q = sos + s * 6;
-                double x_new = q[0] * x_cur + z[2 * s];
-                z[2 * s] = q[1] * x_cur - q[4] * x_new + z[2 * s + 1];
-                z[2 * s + 1] = q[2] * x_cur - q[5] * x_new;
-                x_cur = x_new;
-            }
-            y[i * channels + c] = x_cur;
-        }
-    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        for (Py_ssize_t c = 0; c < channels; c++)
+            y[i * channels + c] = sos_step(sos, sections, zi + c * sections * 2, x[i * channels + c]);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&sb); PyBuffer_Release(&xb); PyBuffer_Release(&yb); PyBuffer_Release(&zb);
+    Py_RETURN_NONE;
+}
+
+/* Buffers of a filter chain: (sos (sections, 6), state (channels, sections, 2)) per filter. */
+static int chain_ok(Py_buffer *sos, Py_buffer *z, Py_ssize_t sections, Py_ssize_t channels)
+{
+    return sos->len >= (Py_ssize_t)(sections * 6 * sizeof(double)) &&
+           z->len >= (Py_ssize_t)(channels * sections * 2 * sizeof(double));
+}
+
+/* emg_chain(x, sos_a, z_a, sos_b, z_b, sos_c, z_c, last_sign, band, ev, fe, zc, n, channels, na, nb, nc)
+ * EmgFilters in one pass (filters.EmgFilters: band = A(x), ev = B(|band|), fe = C(ev), zero
+ * crossings of band), each filter's own statements and state: the same values as three
+ * sos_filter calls. x, band, ev, fe : float64 (n, channels); zc : bool (n, channels);
+ * last_sign : bool (channels,) band >= 0 at the previous sample, updated. */
+static PyObject *emg_chain(PyObject *self, PyObject *args)
+{
+    Py_buffer xb, ab, zab, bb, zbb, cb, zcb, lb, ob, eb, fb, kb;
+    Py_ssize_t n, ch, na, nb, nc;
+    if (!PyArg_ParseTuple(args, "y*y*w*y*w*y*w*w*w*w*w*w*nnnnn", &xb, &ab, &zab, &bb, &zbb, &cb, &zcb, &lb, &ob, &eb,
+                          &fb, &kb, &n, &ch, &na, &nb, &nc))
+        return NULL;
+    Py_ssize_t nd = n * ch * (Py_ssize_t)sizeof(double);
+    int ok = xb.len >= nd && ob.len >= nd && eb.len >= nd && fb.len >= nd && kb.len >= n * ch && lb.len >= ch &&
+             chain_ok(&ab, &zab, na, ch) && chain_ok(&bb, &zbb, nb, ch) && chain_ok(&cb, &zcb, nc, ch);
+    if (ok) {
+        const double *x = (const double *)xb.buf, *sa = (const double *)ab.buf, *sb = (const double *)bb.buf,
+                     *sc = (const double *)cb.buf;
+        double *za = (double *)zab.buf, *zb = (double *)zbb.buf, *zc = (double *)zcb.buf;
+        double *band = (double *)ob.buf, *ev = (double *)eb.buf, *fe = (double *)fb.buf;
+        uint8_t *last = (uint8_t *)lb.buf, *cross = (uint8_t *)kb.buf;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n; i++) {
+            for (Py_ssize_t c = 0; c < ch; c++) {
+                Py_ssize_t j = i * ch + c;
+                double a = sos_step(sa, na, za + c * na * 2, x[j]);
+                double b = sos_step(sb, nb, zb + c * nb * 2, fabs(a));
+                band[j] = a;
+                ev[j] = b;
+                fe[j] = sos_step(sc, nc, zc + c * nc * 2, b);
+                uint8_t sign = a >= 0.0;
+                cross[j] = sign != (last[c] != 0);
+                last[c] = sign;
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&xb); PyBuffer_Release(&ab); PyBuffer_Release(&zab); PyBuffer_Release(&bb);
+    PyBuffer_Release(&zbb); PyBuffer_Release(&cb); PyBuffer_Release(&zcb); PyBuffer_Release(&lb);
+    PyBuffer_Release(&ob); PyBuffer_Release(&eb); PyBuffer_Release(&fb); PyBuffer_Release(&kb);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "emg_chain: buffer too small");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* accel_chain(x, sos_t, z_t, sos_g, z_g, sos_m, z_m, sos_b, z_b, sos_c, z_c, gravity, move, ev, fe,
+ *             n, channels, nt, ng, nm, nb, nc)
+ * AccelFilters in one pass (filters.AccelFilters: twitch = T(x), its norm over the axes
+ * (|twitch| for one channel, else sqrt((t0 t0 + t1 t1) + t2 t2), as numpy sums them),
+ * ev = B(norm), fe = C(ev), gravity = G(x), move = M(x)), each filter's own statements and state.
+ * x, gravity, move : float64 (n, channels), channels 1 or 3; ev, fe : float64 (n,). */
+static PyObject *accel_chain(PyObject *self, PyObject *args)
+{
+    Py_buffer xb, tb, ztb, gb, zgb, mb, zmb, bb, zbb, cb, zcb, gob, mob, eob, fob;
+    Py_ssize_t n, ch, nt, ng, nm, nb, nc;
+    if (!PyArg_ParseTuple(args, "y*y*w*y*w*y*w*y*w*y*w*w*w*w*w*nnnnnnn", &xb, &tb, &ztb, &gb, &zgb, &mb, &zmb, &bb,
+                          &zbb, &cb, &zcb, &gob, &mob, &eob, &fob, &n, &ch, &nt, &ng, &nm, &nb, &nc))
+        return NULL;
+    Py_ssize_t nd = n * ch * (Py_ssize_t)sizeof(double), n1 = n * (Py_ssize_t)sizeof(double);
+    int ok = (ch == 1 || ch == 3) && xb.len >= nd && gob.len >= nd && mob.len >= nd && eob.len >= n1 && fob.len >= n1 &&
+             chain_ok(&tb, &ztb, nt, ch) && chain_ok(&gb, &zgb, ng, ch) && chain_ok(&mb, &zmb, nm, ch) &&
+             chain_ok(&bb, &zbb, nb, 1) && chain_ok(&cb, &zcb, nc, 1);
+    if (ok) {
+        const double *x = (const double *)xb.buf, *st = (const double *)tb.buf, *sg = (const double *)gb.buf,
+                     *sm = (const double *)mb.buf, *sb = (const double *)bb.buf, *sc = (const double *)cb.buf;
+        double *zt = (double *)ztb.buf, *zg = (double *)zgb.buf, *zm = (double *)zmb.buf, *zb = (double *)zbb.buf,
+               *zc = (double *)zcb.buf;
+        double *gravity = (double *)gob.buf, *move = (double *)mob.buf, *ev = (double *)eob.buf, *fe = (double *)fob.buf;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double t[3], rect;
+            for (Py_ssize_t c = 0; c < ch; c++) {
+                Py_ssize_t j = i * ch + c;
+                t[c] = sos_step(st, nt, zt + c * nt * 2, x[j]);
+                gravity[j] = sos_step(sg, ng, zg + c * ng * 2, x[j]);
+                move[j] = sos_step(sm, nm, zm + c * nm * 2, x[j]);
+            }
+            if (ch == 1) {
+                rect = fabs(t[0]);
+            } else {
+                double s0 = t[0] * t[0], s1 = t[1] * t[1], s2 = t[2] * t[2];
+                rect = sqrt((s0 + s1) + s2);
+            }
+            double b = sos_step(sb, nb, zb, rect);
+            ev[i] = b;
+            fe[i] = sos_step(sc, nc, zc, b);
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&xb); PyBuffer_Release(&tb); PyBuffer_Release(&ztb); PyBuffer_Release(&gb);
+    PyBuffer_Release(&zgb); PyBuffer_Release(&mb); PyBuffer_Release(&zmb); PyBuffer_Release(&bb);
+    PyBuffer_Release(&zbb); PyBuffer_Release(&cb); PyBuffer_Release(&zcb); PyBuffer_Release(&gob);
+    PyBuffer_Release(&mob); PyBuffer_Release(&eob); PyBuffer_Release(&fob);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "accel_chain: buffer too small or not 1 or 3 channels");
+        return NULL;
+    }
     Py_RETURN_NONE;
 }
 
@@ -366,6 +480,8 @@ static PyObject *middle_sum(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"sos_filter", sos_filter, METH_VARARGS, "SOS cascade over (n, channels) float64 with carried state."},
+    {"emg_chain", emg_chain, METH_VARARGS, "EmgFilters' three filters and zero crossings in one pass."},
+    {"accel_chain", accel_chain, METH_VARARGS, "AccelFilters' five filters and the axis norm in one pass."},
     {"forest_values", forest_values, METH_VARARGS, "Leaf value of every row in every tree of a flattened forest."},
     {"hysteresis", hysteresis, METH_VARARGS, "On/off state of an envelope against its noise floor."},
     {"log_block_sums", log_block_sums, METH_VARARGS, "Per-block sums of rounded scaled logs, and row counts."},

@@ -172,7 +172,25 @@ class AccelFilters:
         self.feature_env = StreamingSOS(design_lowpass(c.feature_env_lowpass_hz, rate_hz, o, nf), 1)
 
     def __call__(self, raw: np.ndarray) -> AccelSignals:
-        """Filter a block of raw samples ``raw`` (n, channels) in g."""
+        """Filter a block of raw samples ``raw`` (n, channels) in g.
+
+        Once every filter has its state (after the first block), the compiled ``accel_chain`` runs
+        the five filters and the norm in one pass over the samples: each filter's own statements
+        and state, so the same values as :meth:`_one_by_one`, the reference and fallback.
+        """
+        k = native.KERNELS
+        chain = (self.twitch, self.gravity, self.move, self.event_env, self.feature_env)
+        if k is None or not raw.shape[0] or raw.shape[1] != self.channels or any(f.zi is None for f in chain):
+            return self._one_by_one(raw)
+        x = np.ascontiguousarray(raw, dtype=np.float64)
+        n = x.shape[0]
+        gravity, move, ev, fe = np.empty_like(x), np.empty_like(x), np.empty(n), np.empty(n)
+        k.accel_chain(x, *(a for f in chain for a in (f.sos, f.zi)), gravity, move, ev, fe, n, self.channels,
+                      *(f.sos.shape[0] for f in chain))
+        return AccelSignals(gravity, move, ev, fe)
+
+    def _one_by_one(self, raw: np.ndarray) -> AccelSignals:
+        """:meth:`__call__` one filter after another (the first block: it sets each filter's state)."""
         twitch = self.twitch(raw)
         if self.channels == 1:
             rect = np.abs(twitch)
@@ -207,7 +225,26 @@ class EmgFilters:
         self._last_sign: np.ndarray | None = None
 
     def __call__(self, raw: np.ndarray) -> EmgSignals:
-        """Filter a block of raw samples ``raw`` (n, channels) in uV."""
+        """Filter a block of raw samples ``raw`` (n, channels) in uV.
+
+        Once every filter has its state (after the first block), the compiled ``emg_chain`` runs the
+        three filters and the zero crossings in one pass: each filter's own statements and state,
+        so the same values as :meth:`_one_by_one`, the reference and fallback.
+        """
+        k = native.KERNELS
+        chain = (self.band, self.event_env, self.feature_env)
+        if (k is None or not raw.shape[0] or self._last_sign is None or any(f.zi is None for f in chain)
+                or raw.shape[1] != self._last_sign.shape[0]):
+            return self._one_by_one(raw)
+        x = np.ascontiguousarray(raw, dtype=np.float64)
+        n, ch = x.shape
+        band, ev, fe, zc = np.empty_like(x), np.empty_like(x), np.empty_like(x), np.empty(x.shape, dtype=bool)
+        k.emg_chain(x, *(a for f in chain for a in (f.sos, f.zi)), self._last_sign, band, ev, fe, zc, n, ch,
+                    *(f.sos.shape[0] for f in chain))
+        return EmgSignals(band, ev, fe, zc)
+
+    def _one_by_one(self, raw: np.ndarray) -> EmgSignals:
+        """:meth:`__call__` one filter after another (the first block: it sets each filter's state)."""
         band = self.band(raw)
         ev = self.event_env(np.abs(band))
         fe = self.feature_env(ev)

@@ -19,7 +19,8 @@ from twitchwatch.core.config import DetectorConfig
 from twitchwatch.core.context import SEIZURE_FEATURE_NAMES
 from twitchwatch.core.detector import make_detector
 from twitchwatch.core.features import FEATURE_NAMES
-from twitchwatch.core.filters import StreamingSOS, design_bandpass, design_lowpass, design_notches
+from twitchwatch.core.filters import (AccelFilters, EmgFilters, StreamingSOS, design_bandpass, design_lowpass,
+                                      design_notches)
 from twitchwatch.core.run import run
 from twitchwatch.replay import open_source
 
@@ -305,3 +306,50 @@ def test_middle_mean_kernel_equals_numpy_on_real_windows(real_data):
     assert wins.flags.c_contiguous and wins.shape[2] == 3
     for v in (wins, wins * wins, (wins * wins) ** 2):
         assert np.array_equal(features._middle_mean(v), v.mean(axis=1))
+
+
+def _filter_outputs(make, blocks_, fused: bool, monkeypatch):
+    monkeypatch.setattr(native, "KERNELS", K if fused else None)
+    f = make()
+    outs = [f(b) for b in blocks_]
+    return {name: np.concatenate([getattr(o, name) for o in outs]) for name in outs[0].__dataclass_fields__}
+
+
+def _cuts(x, rng):
+    edges = np.unique(np.concatenate([[0, 1, x.shape[0]], rng.integers(0, x.shape[0], size=6)]))
+    return [x[a:b] for a, b in zip(edges[:-1], edges[1:])]
+
+
+@needs_kernels
+@pytest.mark.parametrize("channels", [1, 3])
+def test_accel_chain_equals_the_filters_one_by_one_on_random_input(channels, monkeypatch):
+    rng = np.random.default_rng(10 + channels)
+    x = rng.normal(size=(5000, channels)) * 0.3 + (1.0 if channels == 1 else np.array([0.0, 0.0, 1.0]))
+    pieces = _cuts(x, rng)
+    make = lambda: AccelFilters(104.28, channels, DetectorConfig())  # noqa: E731
+    fused, ref = (_filter_outputs(make, pieces, f, monkeypatch) for f in (True, False))
+    assert all(np.array_equal(fused[k], ref[k]) for k in ref)
+
+
+@needs_kernels
+@pytest.mark.parametrize("channels", [1, 2])
+def test_emg_chain_equals_the_filters_one_by_one_on_random_input(channels, monkeypatch):
+    rng = np.random.default_rng(20 + channels)
+    x = rng.normal(size=(20000, channels)) * 30.0 + 40.0 * np.sin(np.arange(20000) / 1000.0 * 2 * np.pi * 50)[:, None]
+    pieces = _cuts(x, rng)
+    make = lambda: EmgFilters(1000.0, channels, DetectorConfig())  # noqa: E731
+    fused, ref = (_filter_outputs(make, pieces, f, monkeypatch) for f in (True, False))
+    assert all(np.array_equal(fused[k], ref[k]) for k in ref)
+
+
+@needs_kernels
+@pytest.mark.parametrize("name", REAL_FILES[:2])
+def test_filter_chains_equal_the_filters_one_by_one_on_real_recordings(name, real_data, monkeypatch):
+    info, chunks = _real_chunks(real_data / name)
+    for kind in {c.stream for c in chunks}:
+        part = [np.asarray(c.samples, dtype=float).reshape(len(c.samples), -1) for c in chunks if c.stream == kind]
+        rate = next(c.rate_hz for c in chunks if c.stream == kind)
+        cls = AccelFilters if kind == "accel" else EmgFilters
+        make = lambda: cls(rate, part[0].shape[1], DetectorConfig())  # noqa: E731
+        fused, ref = (_filter_outputs(make, part, f, monkeypatch) for f in (True, False))
+        assert all(np.array_equal(fused[k], ref[k]) for k in ref), (name, kind)
