@@ -20,8 +20,10 @@ which hold; ``speed_goals_missed`` says, for each goal that does not, by what fa
   seconds of signal per wall second. The detector has no parallel path for one file (see
   :data:`GOAL_LIMITS`), so this is about the 1-core figure.
 - ``pipeline_over_bandpass``: CPU of the detector over CPU of the band-pass filters alone (EMG
-  band-pass + notches and the accelerometer movement band-pass, with carried state) on the same
-  blocks of the same data in the same process (decode excluded from both).
+  band-pass + notches and the accelerometer movement band-pass, with carried state, through
+  :class:`~twitchwatch.core.filters.StreamingSOS`: the compiled filter when it is built, so a faster
+  filter makes the denominator smaller too) on the same blocks of the same data in the same process
+  (decode excluded from both).
 - ``replay_24h_peak_mb`` / ``replay_1h_peak_mb``: peak resident memory (``VmHWM`` from
   ``/proc/self/status``, read by each child itself: ``ru_maxrss`` would report the parent's
   high-water mark inherited across fork/exec) of fresh processes replaying 24 h and 1 h of the
