@@ -28,6 +28,13 @@ if [ $want_test -eq 1 ]; then
 fi
 
 PY=${PYTHON:-python3}
+# The compiled kernels of the detection core (host/twitchwatch/core/_kernels.c, built by pip below)
+# need a C compiler and the interpreter's headers. Without them the package still installs and runs
+# on the numpy references (same outputs, slower), so this only fills in what is missing.
+command -v gcc >/dev/null 2>&1 || apt_install gcc
+if ! "$PY" -c 'import os, sysconfig, sys; sys.exit(not os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then
+    apt_install "python3-dev"
+fi
 if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
     .venv/bin/python -m pip install -q --upgrade pip >&2

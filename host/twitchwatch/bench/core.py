@@ -17,13 +17,18 @@ tapping and a rhythmic-jerking episode; longer replays repeat it with advancing 
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
+from twitchwatch.core.classify import load_classifier
 from twitchwatch.core.config import DetectorConfig
+from twitchwatch.core.detector import Detector
 from twitchwatch.core.run import feed
 from twitchwatch.core.run import run as run_detector
+from twitchwatch.errors import ModelError
 from twitchwatch.model import Chunk, DeviceInfo
+from twitchwatch.sim import SimConfig, draw_subject, parse_scenario, simulate
 
 BENCH_SCENARIO = "quiet:60,fasciculation:120,walking:120,tapping:60,rhythmic_jerking:60,fidget:60,running:60,quiet:60"
 BLOCK_S = 60.0
@@ -31,17 +36,11 @@ BLOCK_S = 60.0
 
 def bench_data():
     """DeviceInfo and (accel g (n, 3), emg uV (m, 2)) of 10 simulated minutes."""
-    from twitchwatch.sim import SimConfig, draw_subject, parse_scenario, simulate
-
     rec = simulate(parse_scenario(BENCH_SCENARIO), draw_subject(7, "foot"), SimConfig(), seed=7)
     return rec.device_info(), rec.accel_g, rec.emg_uv
 
 
 def make(info: DeviceInfo):
-    from twitchwatch.core.classify import load_classifier
-    from twitchwatch.core.detector import Detector
-    from twitchwatch.errors import ModelError
-
     try:
         clf = load_classifier("foot", "model")
     except ModelError:
@@ -97,7 +96,7 @@ def naive_loop(emg: np.ndarray, fs: float, seconds: float) -> float:
 
     The baseline the vectorised core is measured against, so it filters sample by sample on
     purpose (the detector's EMG band, one biquad) instead of using :mod:`twitchwatch.core.filters`."""
-    from scipy import signal
+    from scipy import signal  # heavy (~0.7 s, issue 10): only this baseline needs it
 
     b, a = signal.butter(1, list(DetectorConfig().emg_band_hz), btype="bandpass", fs=fs)
     n = int(seconds * fs)
@@ -122,7 +121,6 @@ def neurokit(emg: np.ndarray, fs: float, seconds: float) -> float | None:
         import neurokit2 as nk
     except Exception:
         return None
-    import warnings
 
     n = int(seconds * fs)
     t = time.perf_counter()

@@ -14,7 +14,9 @@ Measured in one run:
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 import tempfile
 import time
 import uuid
@@ -22,11 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
+from twitchwatch.batch import BatchOptions, run_batch
+from twitchwatch.bench.replay import _classifier, make_long_session
+from twitchwatch.lsl import LslPublisher, _pylsl
+from twitchwatch.model import Chunk, DeviceInfo, StreamInfo
+
 
 def _batch(quick: bool) -> dict:
-    from twitchwatch.batch import BatchOptions, run_batch
-    from twitchwatch.bench.replay import _classifier, make_long_session
-
     n_files = 4
     minutes = 10.0 if quick else 60.0
     classifier = _classifier()
@@ -55,10 +59,7 @@ def _batch(quick: bool) -> dict:
 
 
 def _lsl(quick: bool) -> dict:
-    import pylsl
-
-    from twitchwatch.lsl import LslPublisher, _pylsl
-    from twitchwatch.model import Chunk, DeviceInfo, StreamInfo
+    import pylsl  # optional: the LSL part needs it, the rest of the bench does not
 
     _pylsl()
     info = DeviceInfo("bench", "", 1, "foot", (StreamInfo("accel", 208.0, 3, 16.0, 0.0, ("x", "y", "z")),
@@ -95,7 +96,4 @@ def run(quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    import json
-    import sys
-
     print(json.dumps(run(quick="--quick" in sys.argv), indent=2))

@@ -26,6 +26,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from twitchwatch.core.classify import load_classifier
+from twitchwatch.errors import ModelError
+from twitchwatch.model import Chunk
+from twitchwatch.recording import SessionReader, SessionWriter
+from twitchwatch.virtual import VirtualDevice
+
 
 #: Simulated content tiled into the long file (10 min of mixed daily activity).
 TILE_SCENARIO = "quiet:120,walking:120,fasciculation:120,tremor[kind=rest]:60,quiet[posture=lying]:180"
@@ -34,10 +40,6 @@ TILE_SEED = 5
 
 def make_long_session(path: Path, hours: float) -> Path:
     """Write ``hours`` of signal to ``path`` (1 s chunks, continuous timestamps)."""
-    from twitchwatch.model import Chunk
-    from twitchwatch.recording import SessionWriter
-    from twitchwatch.virtual import VirtualDevice
-
     dev = VirtualDevice(TILE_SCENARIO, seed=TILE_SEED)
     rec = dev._first.recording()
     info = dev.device_info
@@ -65,15 +67,12 @@ t, c = time.perf_counter(), time.process_time()
 with open("/dev/null", "w") as sink, contextlib.redirect_stdout(sink):
     s = replay_file(sys.argv[1], ReplayOptions(classifier=sys.argv[2]), as_json=True, progress_stream=io.StringIO())[-1]
 wall, cpu = time.perf_counter() - t, time.process_time() - c
-from twitchwatch.bench.speed import _vmhwm_mb
-print(json.dumps({"wall_s": wall, "cpu_s": cpu, "duration_s": s["duration_s"], "peak_kb": _vmhwm_mb() * 1024.0}))
+from twitchwatch.bench.peak import vmhwm_mb
+print(json.dumps({"wall_s": wall, "cpu_s": cpu, "duration_s": s["duration_s"], "peak_kb": vmhwm_mb() * 1024.0}))
 """
 
 
 def _classifier() -> str:
-    from twitchwatch.core.classify import load_classifier
-    from twitchwatch.errors import ModelError
-
     try:
         load_classifier("foot", "model")
         return "model"
@@ -82,8 +81,6 @@ def _classifier() -> str:
 
 
 def run(quick: bool = False) -> dict:
-    from twitchwatch.recording import SessionReader
-
     hours = 1.0 if quick else 24.0
     classifier = _classifier()
     with tempfile.TemporaryDirectory(prefix="twitchwatch-bench-") as tmp:

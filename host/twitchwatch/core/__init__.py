@@ -17,7 +17,10 @@ files, store, hub or dashboard):
 - :mod:`~twitchwatch.core.episodes`: hysteresis state machines turning windows into episodes,
   warnings, alarms and fault alerts;
 - :mod:`~twitchwatch.core.detector`: ``Detector``, which wires the above per stream;
-- :mod:`~twitchwatch.core.run`: ``feed`` / ``run``, the one loop every caller drives a detector with.
+- :mod:`~twitchwatch.core.run`: ``feed`` / ``run``, the one loop every caller drives a detector with;
+- :mod:`~twitchwatch.core.native`: the compiled inner loops (``_kernels.c``, built by ``pip install``)
+  of the filters, event detection, block statistics, window means and forest walk; each has a
+  numpy/scipy reference next to its caller, used when the extension is missing (same outputs).
 
 Pure: no clock, no threads, and no I/O apart from reading a model file and the derived-array disk
 cache (:mod:`twitchwatch.cache`, which changes speed, never results). Imports only

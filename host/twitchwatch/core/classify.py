@@ -27,6 +27,7 @@ import numpy as np
 
 from twitchwatch import cache
 from twitchwatch.core import features as F
+from twitchwatch.core import native
 from twitchwatch.core.context import SEIZURE_FEATURE_NAMES
 from twitchwatch.errors import ModelError
 from twitchwatch.model import WINDOW_LABELS
@@ -38,6 +39,9 @@ MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 MODEL_FORMAT = 2
 #: The only non-default types a model file may contain.
 TRUSTED_TYPES: tuple[str, ...] = ("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",)
+#: One node of a compiled forest as the C walk reads it (struct Node in core/_kernels.c, 24 bytes):
+#: go to child[1] when x[feature] > threshold, else child[0].
+NODE_DTYPE = np.dtype([("threshold", "<f8"), ("feature", "<i4"), ("child", "<i4", (2,)), ("pad", "<i4")])
 #: Rows evaluated together by the compiled forest (keeps the (rows, trees) arrays in cache).
 ROWS_PER_PASS = 64
 PLACEMENT_MODELS = {"foot": "foot", "ankle": "foot", "wrist": "wrist"}
@@ -196,6 +200,16 @@ class CompiledForest:
         self._child = np.column_stack([np.where(self.leaf, node, self.left),
                                        np.where(self.leaf, node, self.right)]).ravel().astype(np.int32)
         self._roots = self.roots.astype(np.int32)
+        self._value = np.ascontiguousarray(self.value, dtype=np.float64)
+        self._width = int(self._feature.max(initial=0)) + 1  # rows need at least this many columns
+        # the same decisions packed one node a record, for the compiled walk (native.forest_values)
+        self._nodes = np.zeros(flat_size, dtype=NODE_DTYPE)
+        self._nodes["threshold"], self._nodes["feature"] = self._threshold, self._feature
+        self._nodes["child"] = self._child.reshape(-1, 2)
+        # the C walk trusts the indices: checked here once (a corrupt forest walks in numpy, and fails there)
+        self._walkable = bool(flat_size and ((self._child >= 0) & (self._child < flat_size)).all()
+                              and (self._feature >= 0).all()
+                              and ((self._roots >= 0) & (self._roots < flat_size)).all())
 
     def raw(self, x: np.ndarray) -> np.ndarray:
         """Raw scores (rows, classes) = baseline + sum of tree values."""
@@ -212,9 +226,28 @@ class CompiledForest:
         return values + self.baseline[None, :]
 
     def _raw_finite(self, x: np.ndarray) -> np.ndarray:
-        """:meth:`raw` for rows without NaN (same decisions, same leaf values, same sums)."""
+        """:meth:`raw` for rows without NaN (same decisions, same leaf values, same sums).
+
+        The leaf values (rows, trees) come from the compiled walk (:mod:`twitchwatch.core.native`,
+        rows interleaved) or, without it, from :meth:`_leaf_values_numpy`; either way they are summed
+        over the iterations in numpy's order (:func:`~twitchwatch.core.native.middle_sum`), so the
+        scores are bit-for-bit equal.
+        """
         rows, width = x.shape
-        out = np.empty((rows, self.n_classes))
+        k = native.KERNELS
+        if k is not None and self._walkable and width >= self._width:
+            values = np.empty((rows, self._roots.size))
+            k.forest_values(x, self._nodes, self._roots, self._value, values, rows, width, self._roots.size, self.depth)
+        else:
+            values = self._leaf_values_numpy(x)
+        return native.middle_sum(values.reshape(rows, self.n_iter, self.n_classes)) + self.baseline[None, :]
+
+    def _leaf_values_numpy(self, x: np.ndarray) -> np.ndarray:
+        """The value of the leaf each row of ``x`` (rows, features) reaches in each tree, (rows, trees):
+        all rows and trees walked together, one numpy step per tree level (the reference of the
+        compiled ``forest_values``)."""
+        rows, width = x.shape
+        out = np.empty((rows, self._roots.size))
         for r0 in range(0, rows, ROWS_PER_PASS):  # passes small enough for the CPU cache
             part = x[r0 : r0 + ROWS_PER_PASS]
             flat_x = part.ravel()
@@ -223,8 +256,8 @@ class CompiledForest:
             for _ in range(self.depth):
                 go_right = flat_x[row_offset + self._feature[idx]] > self._threshold[idx]
                 idx = self._child[idx + idx + go_right]
-            out[r0 : r0 + ROWS_PER_PASS] = self.value[idx].reshape(part.shape[0], self.n_iter, self.n_classes).sum(axis=1)
-        return out + self.baseline[None, :]
+            out[r0 : r0 + ROWS_PER_PASS] = self._value[idx]
+        return out
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         raw = self.raw(x)

@@ -23,7 +23,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from twitchwatch.core.blocks import BlockReducer, block_ids, block_of
+from twitchwatch.core.blocks import BlockReducer, block_of, block_runs, rows_within, sample_stats
 from twitchwatch.core.classify import WindowClassifier, load_classifier
 from twitchwatch.core.config import GAP_TOLERANCE_SAMPLES, DetectorConfig, config_for_placement
 from twitchwatch.core.context import (
@@ -138,20 +138,18 @@ class _Stream:
     def feed(self, raw: np.ndarray) -> list[Event]:
         """Filter, detect events, buffer features and block statistics of raw samples (n, channels)."""
         n = raw.shape[0]
-        limit = IMPLAUSIBLE[self.kind]
-        all_finite = bool((np.abs(raw) <= limit).all())  # one flat pass (False for NaN); rows only when needed
-        finite = None if all_finite else (np.abs(raw) <= limit).all(axis=1)
+        all_finite, finite = rows_within(raw, IMPLAUSIBLE[self.kind])  # False for NaN
         if not all_finite:
             raw = self._hold(raw, finite)
         elif n:
             self.last_valid = raw[-1].copy()
         g0 = self.next_index
-        ids = block_ids(self.t0_s, self.rate_hz, g0, n, self.c.hop_s)
+        runs = block_runs(self.t0_s, self.rate_hz, g0, n, self.c.hop_s)
         next_id = block_of(self.t0_s, self.rate_hz, g0 + n, self.c.hop_s)
         sig = self.filters(raw)
         if self.kind == "accel":
             env = sig.event_env[:, None]
-            events, floor = self.events.process(env, ids, next_id)
+            events, floor = self.events.process(env, runs, next_id)
             keep = self.decimate.offset(g0)
             fl = floor[keep :: self.decimate.factor, 0]
             new = {
@@ -160,29 +158,22 @@ class _Stream:
                 "env": sig.feature_env[keep :: self.decimate.factor],
             }
             new["snr"] = np.where(np.isfinite(fl), new["env"] / np.where(np.isfinite(fl), fl, 1.0), 0.0)
-            extra = np.zeros((n, 0))
+            crossings = np.zeros((n, 0), dtype=bool)
         else:
-            events, floor = self.events.process(sig.event_env, ids, next_id)
+            events, floor = self.events.process(sig.event_env, runs, next_id)
             keep = self.decimate.offset(g0)
             fl = floor[keep :: self.decimate.factor]
             env = sig.feature_env[keep :: self.decimate.factor]
             new = {"env": env, "snr": np.where(np.isfinite(fl), env / np.where(np.isfinite(fl), fl, 1.0), 0.0)}
-            extra = sig.zero_crossings.astype(float)
+            crossings = sig.zero_crossings
         self._append(new)
         if self.osd is not None:
             self._add_osd_blocks(raw)
-        per_sample = np.zeros((n, 3 + extra.shape[1]))  # n, invalid, clipped, [zero crossings...]
-        per_sample[:, 0] = 1.0
-        if finite is not None:
-            per_sample[:, 1] = ~finite
-        if self.info.range > 0:
-            over = np.abs(raw) >= CLIP_LEVEL * self.info.range
-            if over.any():
-                per_sample[:, 2] = over.any(axis=1)
-        per_sample[:, 3:] = extra
-        done_ids, sums = self.sums.feed(ids, per_sample, next_id)
-        _, maxs = self.maxs.feed(ids, raw, next_id)
-        _, mins = self.mins.feed(ids, raw, next_id)
+        clip_level = CLIP_LEVEL * self.info.range if self.info.range > 0 else math.inf
+        sums, maxs, mins = sample_stats(raw, runs, finite, crossings, clip_level)  # per block of this chunk
+        done_ids, sums = self.sums.feed(runs.ids, sums, next_id)
+        _, maxs = self.maxs.feed(runs.ids, maxs, next_id)
+        _, mins = self.mins.feed(runs.ids, mins, next_id)
         self.next_index += n
         if done_ids.size:
             flat = np.all(maxs - mins <= 0.0, axis=1).astype(float)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twitchwatch.core.blocks import BlockReducer
+from twitchwatch.core import native
+from twitchwatch.core.blocks import BlockReducer, BlockRuns
 from twitchwatch.model import Event
 
 
@@ -61,9 +62,9 @@ class EventDetector:
         self._next_index = 0
 
     # -- noise floor --------------------------------------------------------------------------
-    def _floors_for(self, ids: np.ndarray, done_ids: np.ndarray, done_geo: np.ndarray) -> np.ndarray:
-        """Floor (c,) for each distinct block in ``ids``; completes the history with ``done_geo``."""
-        uniq = ids[np.concatenate([[0], np.flatnonzero(np.diff(ids)) + 1])]  # ids are sorted
+    def _floors_for(self, uniq: np.ndarray, done_ids: np.ndarray, done_geo: np.ndarray) -> np.ndarray:
+        """Floors (u, c) of the distinct blocks ``uniq`` (u,), ascending; completes the history with
+        the geometric-mean envelopes ``done_geo`` of the blocks ``done_ids`` completed meanwhile."""
         m = self.s.history_blocks
         hist = np.concatenate([self._history, done_geo])  # rows: blocks in time order
         # position in hist of each distinct block: blocks completed in this chunk are the last rows
@@ -78,7 +79,7 @@ class EventDetector:
             floors[i] = self._median_before(hist, pos[i])
         self._history = hist[-m:]
         floors = np.exp(floors)
-        return uniq, np.maximum(floors, self.s.min_floor)
+        return np.maximum(floors, self.s.min_floor)
 
     def _median_before(self, hist: np.ndarray, p: int) -> np.ndarray:
         if p <= 0:
@@ -86,8 +87,9 @@ class EventDetector:
         return np.median(hist[max(0, p - self.s.history_blocks) : p], axis=0)
 
     # -- main step ----------------------------------------------------------------------------
-    def process(self, env: np.ndarray, ids: np.ndarray, next_id: int) -> tuple[list[Event], np.ndarray]:
-        """Detect events in the next ``env`` samples (n, c) with grid block ``ids`` (n,).
+    def process(self, env: np.ndarray, runs: BlockRuns, next_id: int) -> tuple[list[Event], np.ndarray]:
+        """Detect events in the next ``env`` samples (n, c), which fall in the grid blocks ``runs``
+        (:func:`~twitchwatch.core.blocks.block_runs`); ``next_id`` is the block of the next sample.
 
         Returns
         -------
@@ -98,28 +100,24 @@ class EventDetector:
         g0 = self._next_index
         self._next_index += n
         # log-envelope in integer micro-units: block sums are then exact whatever the chunking
-        logs = np.round(np.log(np.maximum(env, self.s.min_floor)) * LOG_SCALE).astype(np.int64)
-        done_ids, done = self._log_sums.feed(ids, np.concatenate([logs, np.ones((n, 1), np.int64)], axis=1), next_id)
+        uniq = runs.ids
+        sums = log_block_sums(np.log(np.maximum(env, self.s.min_floor)), runs.starts)
+        done_ids, done = self._log_sums.feed(uniq, sums, next_id)
         done_geo = done[:, : self.c] / done[:, self.c :] / LOG_SCALE if done.shape[0] else np.zeros((0, self.c))
         if n == 0:
             self._history = np.concatenate([self._history, done_geo])[-self.s.history_blocks :]
             self._floor_block = None
             return self._flush_pending(g0, force=False), np.zeros((0, self.c))
-        if self._floor_block is not None and ids[0] == ids[-1] == self._floor_block and not done_ids.size:
+        if self._floor_block is not None and uniq.size == 1 and uniq[0] == self._floor_block and not done_ids.size:
             floor = np.broadcast_to(self._floor, (n, self.c))  # live chunks inside one block: cached
         else:
-            uniq, floors = self._floors_for(ids, done_ids, done_geo)
+            floors = self._floors_for(uniq, done_ids, done_geo)
             self._floor_block, self._floor = int(uniq[-1]), floors[-1].copy()
-            floor = floors[np.searchsorted(uniq, ids)]
-        on = env > self.s.on_ratio * floor
-        if not self._active.any() and not on.any():
+            floor = np.repeat(floors, runs.lengths(), axis=0)  # each block's rows
+        state, any_on = hysteresis(env, floor, self._active, self.s.on_ratio, self.s.off_ratio)
+        if not self._active.any() and not any_on:
             # nothing crosses the onset threshold and nothing is open: only pending events may end
             return self._flush_pending(g0 + n, force=False), floor
-        # on and off exclude each other (floor > 0): the state is "on" at the last decided sample
-        decided = on | (env < self.s.off_ratio * floor)
-        last = np.where(decided, np.arange(n)[:, None], -1)
-        np.maximum.accumulate(last, axis=0, out=last)
-        state = np.where(last >= 0, np.take_along_axis(on, np.maximum(last, 0), axis=0), self._active[None, :])
         prev = np.concatenate([self._active[None, :], state[:-1]])
         events: list[Event] = []
         for ch in range(self.c):
@@ -223,6 +221,79 @@ class EventDetector:
                     merged.append([on, off, peak])
             out.extend(self._event(ch, *m) for m in merged)
         return out
+
+
+def hysteresis(env: np.ndarray, floor: np.ndarray, active: np.ndarray, on_ratio: float, off_ratio: float
+               ) -> tuple[np.ndarray, bool]:
+    """On/off state of envelopes against their noise floors, with hysteresis.
+
+    Parameters
+    ----------
+    env, floor : (n, c) envelope and noise floor, the stream's unit (floor > 0, inf = no floor yet)
+    active : (c,) bool, the state before the first sample
+    on_ratio, off_ratio : a sample is "on" when env > on_ratio x floor, "off" when
+        env < off_ratio x floor (exclusive, since on_ratio > off_ratio and floor > 0); otherwise
+        it keeps the previous sample's state
+
+    Returns
+    -------
+    state : (n, c) bool, the state at each sample
+    any_on : whether any sample was "on"
+    """
+    k = native.KERNELS
+    if k is None:
+        return _hysteresis_numpy(env, floor, active, on_ratio, off_ratio)
+    env = np.ascontiguousarray(env, dtype=np.float64)
+    floor = np.ascontiguousarray(np.broadcast_to(floor, env.shape), dtype=np.float64)
+    state = np.empty(env.shape, dtype=bool)
+    any_on = k.hysteresis(env, floor, np.ascontiguousarray(active, dtype=bool), state, env.shape[0], env.shape[1],
+                          float(on_ratio), float(off_ratio))
+    return state, bool(any_on)
+
+
+def log_block_sums(logs: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per-block sums of log-envelopes in integer units of 1/LOG_SCALE, and the rows of each block.
+
+    Parameters
+    ----------
+    logs : (n, c) natural log of the envelope (computed by numpy's log in the caller)
+    starts : (b,) int64, first row of each block, ascending, starting at 0 (b = 0 when n = 0)
+
+    Returns
+    -------
+    (b, c + 1) int64: per block, the sum of ``round(logs * LOG_SCALE)`` per channel (half to even),
+    then its number of rows. Integer sums, so exact whatever the grouping.
+    """
+    n, c = logs.shape
+    k = native.KERNELS
+    if k is None or not starts.size:
+        return _log_block_sums_numpy(logs, starts)
+    out = np.empty((starts.size, c + 1), dtype=np.int64)
+    k.log_block_sums(np.ascontiguousarray(logs, dtype=np.float64), np.ascontiguousarray(starts, dtype=np.int64), out,
+                     n, c, starts.size, LOG_SCALE)
+    return out
+
+
+def _log_block_sums_numpy(logs: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """:func:`log_block_sums` in numpy (the fallback without the compiled kernel, and its reference)."""
+    n, c = logs.shape
+    if not starts.size:
+        return np.zeros((0, c + 1), dtype=np.int64)
+    micro = np.round(logs * LOG_SCALE).astype(np.int64)
+    return np.add.reduceat(np.concatenate([micro, np.ones((n, 1), np.int64)], axis=1), starts, axis=0)
+
+
+def _hysteresis_numpy(env: np.ndarray, floor: np.ndarray, active: np.ndarray, on_ratio: float, off_ratio: float
+                      ) -> tuple[np.ndarray, bool]:
+    """:func:`hysteresis` in numpy (the fallback without the compiled kernel, and its reference):
+    the state is "on" at the last decided sample."""
+    n = env.shape[0]
+    on = env > on_ratio * floor
+    decided = on | (env < off_ratio * floor)
+    last = np.where(decided, np.arange(n)[:, None], -1)
+    np.maximum.accumulate(last, axis=0, out=last)
+    state = np.where(last >= 0, np.take_along_axis(on, np.maximum(last, 0), axis=0), active[None, :])
+    return state, bool(on.any())
 
 
 def merge_channel_twitches(events: list[Event], cut_s: float, window_s: float) -> tuple[list[Event], list[Event]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twitchwatch.core import design
+from twitchwatch.core import design, native
 from twitchwatch.core.config import DetectorConfig
 from twitchwatch.errors import ConfigError
 
@@ -74,12 +74,23 @@ class StreamingSOS:
         self.zi: np.ndarray | None = None
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Filter ``x`` (n, channels) and return the same shape."""
+        """Filter ``x`` (n, channels) and return the same shape, float64.
+
+        With the compiled kernel (:mod:`twitchwatch.core.native`) the output is C-ordered and no
+        transposed copies are made; without it, scipy's ``_sosfilt`` filters a transposed copy. Both
+        run the same statements per sample and section: the values are bit-for-bit equal.
+        """
         if self.sos.shape[0] == 0 or x.shape[0] == 0:
             return np.array(x, dtype=float, copy=True)
         if self.zi is None:
             zi = design.sosfilt_zi(self.sos)[:, :, None] * x[0][None, None, :]  # (sections, 2, channels)
             self.zi = np.ascontiguousarray(np.transpose(zi, (2, 0, 1)))  # (channels, sections, 2)
+        k = native.KERNELS
+        if k is not None and x.shape[1] == self.zi.shape[0]:
+            x = np.ascontiguousarray(x, dtype=np.float64)
+            y = np.empty_like(x)
+            k.sos_filter(self.sos, x, y, self.zi, x.shape[0], x.shape[1], self.sos.shape[0])
+            return y
         kernel = design.sosfilt_kernel()  # the compiled kernel behind sosfilt: same arithmetic, without
         if kernel is None:  # ~40 us of argument checking a call
             y, zi = design.sosfilt(self.sos, x, np.transpose(self.zi, (1, 2, 0)))
@@ -161,9 +172,31 @@ class AccelFilters:
         self.feature_env = StreamingSOS(design_lowpass(c.feature_env_lowpass_hz, rate_hz, o, nf), 1)
 
     def __call__(self, raw: np.ndarray) -> AccelSignals:
-        """Filter a block of raw samples ``raw`` (n, channels) in g."""
+        """Filter a block of raw samples ``raw`` (n, channels) in g.
+
+        Once every filter has its state (after the first block), the compiled ``accel_chain`` runs
+        the five filters and the norm in one pass over the samples: each filter's own statements
+        and state, so the same values as :meth:`_one_by_one`, the reference and fallback.
+        """
+        k = native.KERNELS
+        chain = (self.twitch, self.gravity, self.move, self.event_env, self.feature_env)
+        if k is None or not raw.shape[0] or raw.shape[1] != self.channels or any(f.zi is None for f in chain):
+            return self._one_by_one(raw)
+        x = np.ascontiguousarray(raw, dtype=np.float64)
+        n = x.shape[0]
+        gravity, move, ev, fe = np.empty_like(x), np.empty_like(x), np.empty(n), np.empty(n)
+        k.accel_chain(x, *(a for f in chain for a in (f.sos, f.zi)), gravity, move, ev, fe, n, self.channels,
+                      *(f.sos.shape[0] for f in chain))
+        return AccelSignals(gravity, move, ev, fe)
+
+    def _one_by_one(self, raw: np.ndarray) -> AccelSignals:
+        """:meth:`__call__` one filter after another (the first block: it sets each filter's state)."""
         twitch = self.twitch(raw)
-        rect = np.abs(twitch) if self.channels == 1 else np.sqrt(np.einsum("ij,ij->i", twitch, twitch))[:, None]
+        if self.channels == 1:
+            rect = np.abs(twitch)
+        else:  # the norm over the axes, summed in axis order whatever the memory layout (einsum's
+            sq = twitch * twitch  # sum depends on it)
+            rect = np.sqrt(sq[:, 0] + sq[:, 1] + sq[:, 2])[:, None]
         ev = self.event_env(rect)
         fe = self.feature_env(ev)
         return AccelSignals(self.gravity(raw), self.move(raw), ev[:, 0], fe[:, 0])
@@ -192,7 +225,26 @@ class EmgFilters:
         self._last_sign: np.ndarray | None = None
 
     def __call__(self, raw: np.ndarray) -> EmgSignals:
-        """Filter a block of raw samples ``raw`` (n, channels) in uV."""
+        """Filter a block of raw samples ``raw`` (n, channels) in uV.
+
+        Once every filter has its state (after the first block), the compiled ``emg_chain`` runs the
+        three filters and the zero crossings in one pass: each filter's own statements and state,
+        so the same values as :meth:`_one_by_one`, the reference and fallback.
+        """
+        k = native.KERNELS
+        chain = (self.band, self.event_env, self.feature_env)
+        if (k is None or not raw.shape[0] or self._last_sign is None or any(f.zi is None for f in chain)
+                or raw.shape[1] != self._last_sign.shape[0]):
+            return self._one_by_one(raw)
+        x = np.ascontiguousarray(raw, dtype=np.float64)
+        n, ch = x.shape
+        band, ev, fe, zc = np.empty_like(x), np.empty_like(x), np.empty_like(x), np.empty(x.shape, dtype=bool)
+        k.emg_chain(x, *(a for f in chain for a in (f.sos, f.zi)), self._last_sign, band, ev, fe, zc, n, ch,
+                    *(f.sos.shape[0] for f in chain))
+        return EmgSignals(band, ev, fe, zc)
+
+    def _one_by_one(self, raw: np.ndarray) -> EmgSignals:
+        """:meth:`__call__` one filter after another (the first block: it sets each filter's state)."""
         band = self.band(raw)
         ev = self.event_env(np.abs(band))
         fe = self.feature_env(ev)

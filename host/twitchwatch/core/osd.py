@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twitchwatch.core import design
+from twitchwatch.core.filters import StreamingSOS
 
 MG_PER_G = 1000.0
 
@@ -102,10 +103,11 @@ class _Resampler:
     def __init__(self, rate_in: float, channels: int, config: OsdConfig):
         self.rate_in = rate_in
         self.rate_out = config.rate_hz
-        self.sos = None
-        if rate_in > self.rate_out:
-            self.sos = design.butter_sos(config.antialias_order, config.antialias_hz, "lowpass", rate_in)
-            self.zi = np.zeros((self.sos.shape[0], 2, channels))
+        self.antialias = None
+        if rate_in > self.rate_out:  # the watch's anti-aliasing low-pass, starting at rest (zero state)
+            self.antialias = StreamingSOS(design.butter_sos(config.antialias_order, config.antialias_hz, "lowpass",
+                                                            rate_in), channels)
+            self.antialias.zi = np.zeros((channels, self.antialias.sos.shape[0], 2))
         self.n_in = 0          # input samples consumed so far
         self.n_out = 0         # output samples produced so far
         self.last = None       # last input sample (channels,), for interpolation across chunks
@@ -117,8 +119,8 @@ class _Resampler:
             return x
         if x.shape[0] == 0:
             return np.empty((0, x.shape[1]))
-        if self.sos is not None:
-            x, self.zi = design.sosfilt(self.sos, x, self.zi)
+        if self.antialias is not None:
+            x = self.antialias(x)
         if self.last is None:
             idx0, xs = self.n_in, x
         else:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from twitchwatch.core.blocks import block_ids, block_of
+from twitchwatch.core.blocks import block_of, block_runs
 from twitchwatch.core.events import EventDetector, EventSettings
 
 FS = 1000.0
@@ -13,8 +13,7 @@ def run(env, cuts=()):
     edges = [0, *cuts, len(env)]
     events = []
     for a, b in zip(edges[:-1], edges[1:]):
-        ids = block_ids(0.0, FS, a, b - a, 0.5)
-        evs, _ = det.process(env[a:b, None], ids, block_of(0.0, FS, b, 0.5))
+        evs, _ = det.process(env[a:b, None], block_runs(0.0, FS, a, b - a, 0.5), block_of(0.0, FS, b, 0.5))
         events += evs
     return events + det.finish()
 
