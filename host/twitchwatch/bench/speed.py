@@ -24,6 +24,9 @@ which hold; ``speed_goals_missed`` says, for each goal that does not, by what fa
   :class:`~twitchwatch.core.filters.StreamingSOS`: the compiled filter when it is built, so a faster
   filter makes the denominator smaller too) on the same blocks of the same data in the same process
   (decode excluded from both).
+- ``offline_cpu_share``: fraction of the detector's CPU per stage (filters, events, window
+  features, seizure-model features, classifiers, other) on the bench data, measured in this run
+  (:mod:`twitchwatch.bench.stages`); the reasons of ``speed_goals_missed`` quote it.
 - ``replay_24h_peak_mb`` / ``replay_1h_peak_mb``: peak resident memory (``VmHWM`` from
   ``/proc/self/status``, read by each child itself: ``ru_maxrss`` would report the parent's
   high-water mark inherited across fork/exec) of fresh processes replaying 24 h and 1 h of the
@@ -45,6 +48,7 @@ import numpy as np
 
 from twitchwatch.bench.core import BLOCK_S, bench_data, blocks, live, make
 from twitchwatch.bench.replay import make_long_session
+from twitchwatch.bench.stages import cpu_shares
 from twitchwatch.core.config import DetectorConfig
 from twitchwatch.core.filters import StreamingSOS, design_bandpass, design_notches
 from twitchwatch.core.run import run as run_detector
@@ -59,22 +63,24 @@ GOALS: dict[str, tuple[str, float]] = {
     "replay_24h_peak_mb": ("<", 250.0),
     "replay_1h_peak_mb": ("<", 250.0),
 }
-#: Why a goal may be out of reach, printed with the factor it misses by (``speed_goals_missed``).
-#: From the issue-10 profile of the 1 h offline replay after the compiled kernels (filters, event
-#: hysteresis and log sums, block statistics, forest walk, window means; core/_kernels.c).
+#: Why a goal may be out of reach, printed with the factor it misses by (``speed_goals_missed``);
+#: ``{name}`` fields are this run's CPU shares by stage (``offline_cpu_share``, bench.stages).
 GOAL_LIMITS: dict[str, str] = {
     "offline_x_realtime_1core": (
-        "about 60 % of the CPU left is window features and their per-window glue: FFT spectra and "
-        "autocorrelations of 4 s windows every 0.5 s (8x overlap) in numpy; compiling them bit for "
-        "bit would mean re-implementing numpy's pocketfft and pairwise sums in C"),
+        "of the detector's CPU, window features take {window_features:.0%} and the seizure model's "
+        "features {seizure_model_features:.0%}: numpy FFT spectra and autocorrelations of 4 s windows "
+        "every 0.5 s (8x overlap) and of 10 s of 25 Hz magnitude; compiling them bit for bit would "
+        "mean re-implementing numpy's pocketfft and pairwise sums in C"),
     "offline_x_realtime_2core": (
         "no parallel path for one file: each chunk depends on the state the previous one left "
         "(filters, noise floors, context, episodes), splitting a file changes the outputs, and the "
         "core is single-threaded by design; its GIL-free parts are too small a share for threads "
         "to approach 2x"),
     "pipeline_over_bandpass": (
-        "the two band-passes are ~6 % of the detector's CPU; envelopes, events, window features and "
-        "the classifiers would all have to cost about as much as the band-pass itself"),
+        "besides the band-passes, the detector spends {events:.0%} of its CPU on events, "
+        "{window_features:.0%} on window features, {seizure_model_features:.0%} on the seizure "
+        "model's features, {classifiers:.0%} on the forests and {other:.0%} on block statistics, "
+        "buffers and episodes; each would have to cost about as much as the band-pass itself"),
 }
 #: Alternating (python -c pass, replay) pairs for the start-up median.
 STARTUP_PAIRS = 5
@@ -214,7 +220,11 @@ def _goals(figures: dict) -> dict:
             met.append(key)
         else:
             factor = bound / v if op == ">=" and v > 0 else v / bound if bound > 0 else float("inf")
-            missed[key] = f"needs {factor:.2f}x" + (f": {GOAL_LIMITS[key]}" if key in GOAL_LIMITS else "")
+            why = GOAL_LIMITS.get(key, "")
+            shares = figures.get("offline_cpu_share")
+            if "{" in why and shares is None:
+                why = ""  # no measured shares in this run: no reason with numbers from elsewhere
+            missed[key] = f"needs {factor:.2f}x" + (f": {why.format(**shares) if shares else why}" if why else "")
     out["speed_goals_met"] = met
     out["speed_goals_missed"] = missed
     return out
@@ -231,6 +241,7 @@ def run(quick: bool = False) -> dict:
         path = make_long_session(Path(tmp) / "offline.twr", hours)
         figures.update(offline(path, hours))
     figures.update(pipeline_over_bandpass(info, accel, emg, 1 if quick else 3))
+    figures["offline_cpu_share"] = cpu_shares(info, accel, emg)
     long_h, short_h = (2.0, 0.2) if quick else (24.0, 1.0)
     figures.update({"replay_24h_peak_mb": replay_peak_mb(long_h), "replay_1h_peak_mb": replay_peak_mb(short_h),
                     "replay_memory_hours": [long_h, short_h]})
