@@ -45,7 +45,8 @@ if [ $want_test -eq 1 ]; then
     stamp=".venv/.twitchwatch-installed-test"
     extras="[test,bench]"
 fi
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+# pyproject.toml or the C kernels changed since the last install: install (build) again
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ host/twitchwatch/core/_kernels.c -nt "$stamp" ]; then
     .venv/bin/python -m pip install -q -e ".${extras}" >&2
     touch "$stamp"
 fi
