@@ -170,27 +170,33 @@ def test_hysteresis_kernel_equals_numpy_on_exact_threshold_values():
     assert np.array_equal(s0, s1) and a0 == a1
 
 
-@needs_kernels
-@pytest.mark.parametrize("name", REAL_FILES[:2])
-def test_hysteresis_kernel_equals_numpy_on_real_envelopes(name, real_data):
-    info, chunks = _real_chunks(real_data / name)
+def _checked_on_real_run(path, module, name: str, reference, equal) -> int:
+    """Run the detector on a real file with ``module.name`` (a kernel wrapper) replaced by a spy
+    that asserts ``equal(reference(*args), result)`` on every call; how many input values it saw."""
+    info, chunks = _real_chunks(path)
     seen = 0
-    orig = events.hysteresis
+    orig = getattr(module, name)
 
-    def both(env, floor, active, on, off):
+    def both(*args):
         nonlocal seen
-        ref = events._hysteresis_numpy(env, floor, active, on, off)
-        got = orig(env, floor, active, on, off)
-        assert np.array_equal(ref[0], got[0]) and ref[1] == got[1]
-        seen += env.size
+        got = orig(*args)
+        assert equal(reference(*args), got)
+        seen += args[0].size
         return got
 
-    events.hysteresis = both
+    setattr(module, name, both)
     try:
         run(make_detector(info), chunks)
     finally:
-        events.hysteresis = orig
-    assert seen > 1000
+        setattr(module, name, orig)
+    return seen
+
+
+@needs_kernels
+@pytest.mark.parametrize("name", REAL_FILES[:2])
+def test_hysteresis_kernel_equals_numpy_on_real_envelopes(name, real_data):
+    same = lambda ref, got: np.array_equal(ref[0], got[0]) and ref[1] == got[1]  # noqa: E731
+    assert _checked_on_real_run(real_data / name, events, "hysteresis", events._hysteresis_numpy, same) > 1000
 
 
 @needs_kernels
@@ -221,23 +227,8 @@ def test_log_block_sums_kernel_equals_numpy_on_random_logs_and_ties():
 @needs_kernels
 @pytest.mark.parametrize("name", REAL_FILES[:2])
 def test_log_block_sums_kernel_equals_numpy_on_real_envelopes(name, real_data):
-    info, chunks = _real_chunks(real_data / name)
-    seen = 0
-    orig = events.log_block_sums
-
-    def both(logs, starts):
-        nonlocal seen
-        got = orig(logs, starts)
-        assert np.array_equal(got, events._log_block_sums_numpy(logs, starts))
-        seen += logs.size
-        return got
-
-    events.log_block_sums = both
-    try:
-        run(make_detector(info), chunks)
-    finally:
-        events.log_block_sums = orig
-    assert seen > 1000
+    assert _checked_on_real_run(real_data / name, events, "log_block_sums", events._log_block_sums_numpy,
+                                np.array_equal) > 1000
 
 
 @pytest.mark.parametrize("slack", [blocks.BOUNDARY_SLACK, 0])  # 0: the estimate fails, bisection decides
