@@ -15,10 +15,11 @@ import heapq
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
-from twitchwatch.errors import ConfigError
+from twitchwatch.errors import ConfigError, FileFormatError
 from twitchwatch.model import PLACEMENTS, Annotation, Chunk, DeviceInfo, Fault, Mark, StreamInfo
 
 FileItem = Chunk | Fault | Mark
@@ -194,6 +195,20 @@ def merge_contiguous(segments: list[Segment]) -> tuple[Segment, ...]:
     for stream in list(open_run):
         close(stream)
     return tuple(sorted(out, key=lambda s: (s.t0_s, s.stream)))
+
+
+def open_text(path: Path) -> TextIO:
+    """``path`` opened as UTF-8 text, undecodable bytes replaced (a line-oriented reader then says
+    which line is wrong).
+
+    Raises
+    ------
+    FileFormatError : the file cannot be opened (missing, a folder, no permission).
+    """
+    try:
+        return open(path, encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise FileFormatError(f"{path}: cannot open ({exc.strerror})") from None
 
 
 def resolve_placement(default: str, override: str | None) -> str:

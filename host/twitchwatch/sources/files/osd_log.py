@@ -40,7 +40,7 @@ import numpy as np
 from twitchwatch.errors import FileFormatError
 from twitchwatch.model import Annotation, DeviceInfo, Fault
 
-from .base import ArraySource, Segment, accel_stream, resolve_placement, single_case_source
+from .base import ArraySource, Segment, accel_stream, open_text, resolve_placement, single_case_source
 from .osdb import DUPLICATE_OVERLAP_S, JOIN_TOLERANCE_S, MG_PER_G
 
 #: Raw samples per datapoint: 5 s at 25 Hz (SdData in the OSD Android app; SOURCE.txt).
@@ -144,11 +144,7 @@ def _lay_datapoints(times: np.ndarray, samples: np.ndarray, phrases: list[str], 
 def read_osd_log(path: Path, placement: str | None = None) -> ArraySource:
     """An OSD DataLog CSV as one wrist accel stream (L1 magnitude, g) with a single case."""
     times, phrases, rates, raw = [], [], [], []
-    try:
-        fh = open(path, encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise FileFormatError(f"{path}: cannot open ({exc.strerror})") from None
-    with fh:
+    with open_text(path) as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue

@@ -30,7 +30,7 @@ import numpy as np
 from twitchwatch.errors import FileFormatError
 from twitchwatch.model import Annotation, DeviceInfo
 
-from .base import STANDARD_GRAVITY_M_S2, ArraySource, Case, Segment, accel_stream, resolve_placement
+from .base import STANDARD_GRAVITY_M_S2, ArraySource, Case, Segment, accel_stream, open_text, resolve_placement
 
 #: Rates documented by each dataset where its .ts header does not state one parseably, Hz.
 #: BasicMotions: "sampled once every tenth of a second" (archive description) -> 10 Hz.
@@ -49,11 +49,7 @@ def parse_ts(path: Path) -> tuple[dict, str, list[tuple[np.ndarray, str]]]:
     text: list[str] = []
     cases: list[tuple[np.ndarray, str]] = []
     in_data = False
-    try:
-        fh = open(path, encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise FileFormatError(f"{path}: cannot open ({exc.strerror})") from None
-    with fh:
+    with open_text(path) as fh:
         for lineno, line in enumerate(fh, 1):
             line = line.strip()
             if not line:
