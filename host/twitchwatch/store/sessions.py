@@ -128,12 +128,7 @@ class Sessions:
             where.append("a.session_id = ?")
             params.append(int(session_id))
         wall_t = "(s.started_at_unix - COALESCE(s.device_t0_s, 0.0) + a.t_s)"
-        if since_unix is not None:
-            where.append(f"{wall_t} >= ?")
-            params.append(float(since_unix))
-        if until_unix is not None:
-            where.append(f"{wall_t} < ?")
-            params.append(float(until_unix))
+        _within(where, params, wall_t, since_unix, until_unix)
         sql = f"""SELECT a.id, a.session_id, a.level, a.kind, a.t_s, a.episode_start_s, a.reasons_json,
                   {wall_t} AS t_unix, s.started_at_unix - COALESCE(s.device_t0_s, 0.0) + a.episode_start_s AS episode_start_unix,
                   l.label, l.note, l.labelled_at_unix, l.labelled_by,
@@ -177,12 +172,7 @@ class Sessions:
         ``recording_path`` and wall times ``start_unix``/``end_unix``."""
         base = "(s.started_at_unix - COALESCE(s.device_t0_s, 0.0))"
         where, params = [], []
-        if since_unix is not None:
-            where.append(f"{base} + e.start_s >= ?")
-            params.append(float(since_unix))
-        if until_unix is not None:
-            where.append(f"{base} + e.start_s < ?")
-            params.append(float(until_unix))
+        _within(where, params, f"{base} + e.start_s", since_unix, until_unix)
         kinds = tuple(kinds) if kinds is not None else None
         if kinds is not None:
             if not kinds:
@@ -205,3 +195,13 @@ class Sessions:
         r = self._db.read("SELECT MIN(started_at_unix), MAX(COALESCE(ended_at_unix, started_at_unix)) FROM sessions")[0]
         return None if r[0] is None else (float(r[0]), float(r[1]))
 
+
+def _within(where: list[str], params: list, expr: str, since_unix: float | None, until_unix: float | None) -> None:
+    """Add to ``where``/``params`` the conditions since_unix <= ``expr`` < until_unix (either bound
+    None: open on that side)."""
+    if since_unix is not None:
+        where.append(f"{expr} >= ?")
+        params.append(float(since_unix))
+    if until_unix is not None:
+        where.append(f"{expr} < ?")
+        params.append(float(until_unix))
